@@ -1,0 +1,16 @@
+import * as createUsers from './0001_create_users.js'
+import * as createTasks from './0002_create_tasks.js'
+import * as touchUpdatedAt from './0003_touch_updated_at.js'
+import type { TaskstoreMigration } from './migration.js'
+
+export type { MigrationContext, TaskstoreMigration } from './migration.js'
+
+/**
+ * Every step, in order, keyed by the name recorded in `taskstore_migration`.
+ * Imported statically so a bundler sees them all; nothing is read from disk.
+ */
+export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: TaskstoreMigration]> = [
+  ['0001_create_users', createUsers],
+  ['0002_create_tasks', createTasks],
+  ['0003_touch_updated_at', touchUpdatedAt],
+]

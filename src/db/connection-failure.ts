@@ -1,0 +1,68 @@
+const TRANSIENT_ERRNO = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+])
+// admin_shutdown, cannot_connect_now, too_many_connections; class 08 is connection exceptions
+const TRANSIENT_SQLSTATE = new Set(['57P01', '57P02', '57P03', '53300'])
+const LOST_CONNECTION_MESSAGES = [
+  'Connection terminated',
+  'connection terminated',
+  'Client has encountered a connection error',
+  'server closed the connection',
+  'timeout exceeded when trying to connect',
+  'Connection ended unexpectedly',
+  'WebSocket',
+  'socket hang up',
+]
+
+function codeOf(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code
+  return typeof code === 'string' ? code : undefined
+}
+
+/**
+ * True when an error means the database could not be reached for now or the
+ * connection was lost: refused, reset, timed out, shut down (57P01/57P03),
+ * or any class 08 connection exception. Looks through `cause` chains. Such a
+ * failure is worth another connection attempt.
+ */
+export function isTransientConnectionFailure(error: unknown, depth = 0): boolean {
+  if (error == null || depth > 8) return false
+  const code = codeOf(error)
+  if (code && (TRANSIENT_ERRNO.has(code) || TRANSIENT_SQLSTATE.has(code) || code.startsWith('08'))) return true
+  if (error instanceof AggregateError && error.errors.some((inner) => isTransientConnectionFailure(inner, depth + 1)))
+    return true
+  const message = error instanceof Error ? error.message : ''
+  if (LOST_CONNECTION_MESSAGES.some((fragment) => message.includes(fragment))) return true
+  return isTransientConnectionFailure((error as { cause?: unknown }).cause, depth + 1)
+}
+
+const CERTIFICATE_CODES =
+  /^(CERT_|ERR_TLS_CERT|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_(VERIFY|GET)_)/
+
+/** True when the server's TLS certificate failed verification. Never worth a retry. */
+export function isCertificateFailure(error: unknown, depth = 0): boolean {
+  if (error == null || depth > 8) return false
+  const code = codeOf(error)
+  if (code && CERTIFICATE_CODES.test(code)) return true
+  if (error instanceof Error && /certificate|self[- ]signed/i.test(error.message)) return true
+  return isCertificateFailure((error as { cause?: unknown }).cause, depth + 1)
+}
+
+/**
+ * True when the database cannot be used at all: a transient failure, a
+ * rejected certificate, a server that refuses TLS, or refused credentials
+ * (class 28) or database (3D000).
+ */
+export function isConnectionFailure(error: unknown): boolean {
+  if (isTransientConnectionFailure(error) || isCertificateFailure(error)) return true
+  const code = codeOf(error)
+  if (code !== undefined && (code.startsWith('28') || code === '3D000')) return true
+  return error instanceof Error && /does not support SSL|SSL connection/i.test(error.message)
+}

@@ -1,0 +1,129 @@
+import type { ConnectionOptions } from 'node:tls'
+import { type Dialect, Kysely, type LogEvent, PostgresDialect, type PostgresPool } from 'kysely'
+import { ConfigError } from '../errors/index.js'
+import type { DB } from './database.js'
+import { DEFAULT_SCHEMA, rememberSchema } from './database-schema.js'
+import { GuardedDialect, toUnavailableIfConnectionFailure } from './guarded-dialect.js'
+import { createNeonPool, type NeonSettings } from './neon-pool.js'
+import { createPgPool } from './pg-pool.js'
+import { redact, redactError, rememberSecretsOf } from './redaction.js'
+import { DEFAULT_RETRY, type RetryOptions } from './retry-policy.js'
+import { resolveTls } from './tls-config.js'
+
+/** The tables taskstore manages, as Kysely sees them. */
+export type Database = DB
+
+/** Pool sizing. The defaults suit serverless hosts: few connections, idle ones recycled. */
+export interface PoolOptions {
+  /** Most connections open at once. Default 5. */
+  readonly max?: number
+  /** Close a connection idle this long. Default 10,000 ms. */
+  readonly idleTimeoutMillis?: number
+  /** Give up opening a connection after this long. Default 5,000 ms. */
+  readonly connectionTimeoutMillis?: number
+}
+
+/** One event per query, given to the `log` hook. */
+export interface QueryLogEvent {
+  readonly sql: string
+  readonly durationMs: number
+  /** Present only when `logParameters: true` was passed. */
+  readonly parameters?: readonly unknown[]
+  /** The error the query failed with, passwords removed. */
+  readonly error?: unknown
+}
+
+/** Options of {@link createDatabase}. */
+export interface DatabaseOptions {
+  /** A postgres:// URL. Defaults to `process.env.DATABASE_URL`. */
+  readonly connectionString?: string
+  /** `'pg'` (node-postgres over TCP, default) or `'neon'` (`@neondatabase/serverless` over WebSockets). */
+  readonly driver?: 'pg' | 'neon'
+  /** Any Kysely dialect, used instead of a connection string (PGlite, pg-mem, a host's own). */
+  readonly dialect?: Dialect
+  /** The Postgres schema taskstore's tables live in. Default `public`. */
+  readonly schema?: string
+  readonly pool?: PoolOptions
+  readonly retry?: RetryOptions
+  /** Node TLS options (a CA certificate, say), merged with what `sslmode` asks for. */
+  readonly ssl?: boolean | ConnectionOptions
+  /** Settings for the Neon driver (`wsProxy`, `webSocketConstructor`, `useSecureWebSocket`, …). */
+  readonly neon?: NeonSettings
+  /** Server-side limit for any one statement, in milliseconds (`pg` driver). */
+  readonly statementTimeoutMs?: number
+  /** Receives one event per query. */
+  readonly log?: (event: QueryLogEvent) => void
+  /** Include bound parameters in log events. Default false: they may hold personal data. */
+  readonly logParameters?: boolean
+}
+
+const DEFAULT_POOL: Required<PoolOptions> = { max: 5, idleTimeoutMillis: 10_000, connectionTimeoutMillis: 5_000 }
+const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_$]{0,62}$/
+
+/**
+ * Opens a Kysely database for taskstore: node-postgres, the Neon serverless
+ * driver, or any Kysely dialect. Drivers are imported only when used, and
+ * connecting happens on the first query.
+ *
+ * @throws {ConfigError} when no connection string or dialect is given, or an option is malformed.
+ * @example
+ * ```ts
+ * const db = createDatabase({ connectionString: process.env.DATABASE_URL, schema: 'taskstore' })
+ * await migrateToLatest(db)
+ * const tasks = createTaskStore(db)
+ * ```
+ */
+export function createDatabase(options: DatabaseOptions = {}): Kysely<Database> {
+  const schema = options.schema ?? DEFAULT_SCHEMA
+  if (!SCHEMA_NAME.test(schema)) {
+    throw new ConfigError(
+      `Invalid schema name "${schema}": use letters, digits and underscores, starting with a letter.`,
+    )
+  }
+  const retry = { ...DEFAULT_RETRY, ...options.retry }
+  if (!Number.isInteger(retry.attempts) || retry.attempts < 1 || retry.baseDelayMs < 0 || retry.maxDelayMs < 0) {
+    throw new ConfigError('Invalid retry option: attempts must be an integer ≥ 1 and delays ≥ 0.')
+  }
+  const dialect = new GuardedDialect(options.dialect ?? connectionDialect(options), retry)
+  const db = new Kysely<Database>({
+    dialect,
+    log: options.log && logAdapter(options.log, options.logParameters === true),
+  })
+  const scoped = db.withSchema(schema)
+  rememberSchema(scoped, schema)
+  return scoped
+}
+
+function connectionDialect(options: DatabaseOptions): Dialect {
+  const connectionString = options.connectionString ?? process.env.DATABASE_URL
+  if (!connectionString) {
+    throw new ConfigError(
+      'No database configured: set the DATABASE_URL environment variable or pass connectionString (or a dialect) to createDatabase.',
+    )
+  }
+  rememberSecretsOf(connectionString)
+  const driver = options.driver ?? 'pg'
+  if (driver !== 'pg' && driver !== 'neon') {
+    throw new ConfigError(`Unknown driver "${String(driver)}": use 'pg' or 'neon'.`)
+  }
+  const tls = resolveTls(connectionString, options.ssl)
+  const pool = { ...DEFAULT_POOL, ...options.pool }
+  if (!Number.isInteger(pool.max) || pool.max < 1) throw new ConfigError('Invalid pool.max: use an integer ≥ 1.')
+  const settings = { tls, pool, statementTimeoutMs: options.statementTimeoutMs }
+  const createPool: () => Promise<PostgresPool> =
+    driver === 'neon' ? () => createNeonPool({ ...settings, neon: options.neon ?? {} }) : () => createPgPool(settings)
+  return new PostgresDialect({ pool: createPool })
+}
+
+function logAdapter(log: (event: QueryLogEvent) => void, withParameters: boolean) {
+  return (event: LogEvent): void => {
+    const base = { sql: redact(event.query.sql), durationMs: event.queryDurationMillis }
+    const parameters = withParameters ? { parameters: event.query.parameters } : {}
+    const error = event.level === 'error' ? { error: redactError(toUnavailableIfConnectionFailure(event.error)) } : {}
+    try {
+      log({ ...base, ...parameters, ...error })
+    } catch {
+      // a failing log hook must not fail the query it reports on
+    }
+  }
+}

@@ -1,0 +1,58 @@
+import type { PostgresPool } from 'kysely'
+import { ConfigError } from '../errors/index.js'
+import { importPeer, type PoolSettings } from './pool-settings.js'
+import { isNeonHost } from './tls-config.js'
+
+/**
+ * Settings of the Neon serverless driver, applied to this database's
+ * connections only (Neon's global `neonConfig` is left alone).
+ */
+export interface NeonSettings {
+  /** A WebSocket implementation; defaults to the `ws` package on Node without a global WebSocket. */
+  readonly webSocketConstructor?: unknown
+  /** A proxy address, or a function of host and port returning one. */
+  readonly wsProxy?: string | ((host: string, port: number | string) => string)
+  /** `wss:` (default) or `ws:`; must stay true for a `*.neon.tech` host. */
+  readonly useSecureWebSocket?: boolean
+  readonly pipelineConnect?: 'password' | false
+  readonly pipelineTLS?: boolean
+  readonly forceDisablePgSSL?: boolean
+  readonly coalesceWrites?: boolean
+}
+
+/** Opens a Neon `Pool` over WebSockets; the driver is imported here, on first use. */
+export async function createNeonPool(settings: PoolSettings & { neon: NeonSettings }): Promise<PostgresPool> {
+  const { tls, pool, neon } = settings
+  const host = new URL(tls.connectionString).hostname
+  if (isNeonHost(host) && neon.useSecureWebSocket === false) {
+    throw new ConfigError('A Neon host is never reached without TLS: remove useSecureWebSocket: false.')
+  }
+  const driver = await importPeer('@neondatabase/serverless', () => import('@neondatabase/serverless'))
+  const webSocketConstructor = neon.webSocketConstructor ?? globalThis.WebSocket ?? (await loadWs())
+  const instanceSettings = { ...neon, webSocketConstructor }
+
+  class ConfiguredClient extends driver.Client {
+    constructor(config: ConstructorParameters<typeof driver.Client>[0]) {
+      super(config)
+      Object.assign(this.neonConfig, instanceSettings)
+    }
+  }
+
+  const instance = new driver.Pool({
+    connectionString: tls.connectionString,
+    // Over Neon the WebSocket carries TLS; the Postgres-level TLS inside it follows sslmode.
+    ssl: tls.ssl === false ? false : tls.ssl,
+    max: pool.max,
+    idleTimeoutMillis: pool.idleTimeoutMillis,
+    connectionTimeoutMillis: pool.connectionTimeoutMillis,
+    Client: ConfiguredClient,
+  } as ConstructorParameters<typeof driver.Pool>[0])
+  instance.on('error', () => {})
+  // The Neon driver's types differ from node-postgres's; the protocol and API are the same.
+  return instance as unknown as PostgresPool
+}
+
+async function loadWs(): Promise<unknown> {
+  const ws = await importPeer('ws', () => import('ws'))
+  return (ws as { default?: unknown }).default ?? ws
+}

@@ -1,0 +1,20 @@
+import type { PostgresPool } from 'kysely'
+import { importPeer, type PoolSettings } from './pool-settings.js'
+
+/** Opens a node-postgres pool; `pg` is imported here, on first use, and nowhere else. */
+export async function createPgPool({ tls, pool, statementTimeoutMs }: PoolSettings): Promise<PostgresPool> {
+  const pg = await importPeer('pg', () => import('pg'))
+  const { Pool } = ((pg as unknown as { default?: typeof pg }).default ?? pg) as typeof pg
+  const instance = new Pool({
+    connectionString: tls.connectionString,
+    ssl: tls.ssl,
+    max: pool.max,
+    idleTimeoutMillis: pool.idleTimeoutMillis,
+    connectionTimeoutMillis: pool.connectionTimeoutMillis,
+    ...(statementTimeoutMs === undefined ? {} : { statement_timeout: statementTimeoutMs }),
+  })
+  // An idle client whose server went away emits 'error'; unheard, that would
+  // crash the host. The pool drops the client and the next query reconnects.
+  instance.on('error', () => {})
+  return instance
+}

@@ -1,0 +1,18 @@
+import { TaskstoreError } from './taskstore-error.js'
+
+/**
+ * Configuration is missing or malformed; the message names what to set.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   createDatabase() // with DATABASE_URL unset
+ * } catch (error) {
+ *   if (error instanceof ConfigError) console.error(error.message) // "… set DATABASE_URL …"
+ * }
+ * ```
+ */
+export class ConfigError extends TaskstoreError {
+  readonly code = 'config'
+  override name = 'ConfigError'
+}

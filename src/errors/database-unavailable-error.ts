@@ -1,0 +1,19 @@
+import { TaskstoreError } from './taskstore-error.js'
+
+/**
+ * The database could not be reached (after the configured retries) or the
+ * connection was lost mid-operation. A write that failed this way was not
+ * committed unless the host's own transaction committed it.
+ *
+ * @example
+ * ```ts
+ * await tasks.countTasks(userId).catch((error) => {
+ *   if (error instanceof DatabaseUnavailableError) return { total: 0, completed: 0, pending: 0 }
+ *   throw error
+ * })
+ * ```
+ */
+export class DatabaseUnavailableError extends TaskstoreError {
+  readonly code = 'unavailable'
+  override name = 'DatabaseUnavailableError'
+}

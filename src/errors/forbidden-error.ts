@@ -1,0 +1,14 @@
+import { TaskstoreError } from './taskstore-error.js'
+
+/**
+ * The task exists but belongs to another user; nothing was read or changed.
+ *
+ * @example
+ * ```ts
+ * await tasks.getTask(otherUserId, taskId).catch((error) => error instanceof ForbiddenError) // true
+ * ```
+ */
+export class ForbiddenError extends TaskstoreError {
+  readonly code = 'forbidden'
+  override name = 'ForbiddenError'
+}

@@ -1,0 +1,23 @@
+import { TaskstoreError } from './taskstore-error.js'
+
+/**
+ * A migration failed; `migrationName` names it. The step was rolled back.
+ *
+ * @example
+ * ```ts
+ * await migrateToLatest(db).catch((error) => {
+ *   if (error instanceof MigrationError) console.error(`failed at ${error.migrationName}`)
+ *   throw error
+ * })
+ * ```
+ */
+export class MigrationError extends TaskstoreError {
+  readonly code = 'migration'
+  override name = 'MigrationError'
+  readonly migrationName: string | null
+
+  constructor(message: string, migrationName: string | null, options?: { cause?: unknown }) {
+    super(message, options)
+    this.migrationName = migrationName
+  }
+}

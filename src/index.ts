@@ -1,0 +1,31 @@
+export { checkHealth, type HealthReport } from './db/check-health.js'
+export {
+  createDatabase,
+  type Database,
+  type DatabaseOptions,
+  type PoolOptions,
+  type QueryLogEvent,
+} from './db/create-database.js'
+export type { NeonSettings } from './db/neon-pool.js'
+export type { RetryOptions } from './db/retry-policy.js'
+export {
+  ConfigError,
+  ConflictError,
+  DatabaseUnavailableError,
+  ForbiddenError,
+  isTaskstoreError,
+  MigrationError,
+  NotFoundError,
+  TaskstoreError,
+  type TaskstoreErrorCode,
+  ValidationError,
+  type ValidationIssue,
+} from './errors/index.js'
+export {
+  type MigrateOptions,
+  type MigrationRun,
+  type MigrationState,
+  migrateDown,
+  migrateToLatest,
+  migrationStatus,
+} from './migrator.js'

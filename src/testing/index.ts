@@ -1,0 +1,2 @@
+export { createEmbeddedDatabase, type EmbeddedDatabaseOptions } from './embedded-database.js'
+export { createMemoryDatabase, type MemoryDatabaseOptions } from './memory-database.js'

@@ -1,0 +1,67 @@
+import type { Kysely } from 'kysely'
+import { createDatabase, type Database } from '../db/create-database.js'
+import { importPeer } from '../db/pool-settings.js'
+import { migrateToLatest } from '../migrator.js'
+import { MemoryDialect } from './memory-dialect.js'
+
+/** Options of {@link createMemoryDatabase}. */
+export interface MemoryDatabaseOptions {
+  /** The schema to migrate and scope to. Default `public`. */
+  readonly schema?: string
+}
+
+/**
+ * A fresh, migrated database in memory on pg-mem: about 40 ms, nothing to
+ * install or start, ideal for a host's unit tests. The stores behave as on
+ * Postgres, with these limits of pg-mem:
+ *
+ * - **A rollback is not undone.** Statements run before a ROLLBACK (or a
+ *   failed `db.transaction()`) stay applied. Test rollbacks on
+ *   `createEmbeddedDatabase` or a real server.
+ * - No concurrency: statements run one at a time, so locking is not exercised.
+ * - No triggers: a raw SQL UPDATE does not move `updated_at` (the stores set it themselves).
+ * - Constraint errors carry no SQLSTATE; the stores validate input first, so they still throw the same errors.
+ *
+ * @example
+ * ```ts
+ * const db = await createMemoryDatabase()
+ * const users = createUserStore(db)
+ * const tasks = createTaskStore(db)
+ * ```
+ */
+export async function createMemoryDatabase(options: MemoryDatabaseOptions = {}): Promise<Kysely<Database>> {
+  const { newDb, DataType } = await importPeer('pg-mem', () => import('pg-mem'))
+  const mem = newDb({ noAstCoverageCheck: true })
+  for (const schemaName of ['public', 'pg_catalog']) {
+    const schema = mem.getSchema(schemaName)
+    // Postgres counts characters in code points; JavaScript's length counts UTF-16 units.
+    schema.registerFunction({
+      name: 'char_length',
+      args: [DataType.text],
+      returns: DataType.integer,
+      implementation: (text: string) => [...text].length,
+    })
+    schema.registerFunction({
+      name: 'btrim',
+      args: [DataType.text],
+      returns: DataType.text,
+      implementation: (text: string) => text.replace(/^ +| +$/g, ''),
+    })
+  }
+  const { Pool } = mem.adapters.createPg()
+  const schemaExists = (name: string) => {
+    try {
+      return mem.getSchema(name) !== null
+    } catch {
+      return false
+    }
+  }
+  const catalog = {
+    // pg-mem has no information_schema.schemata; only these two schemas matter here.
+    listSchemaNames: () => [...new Set(['public', options.schema ?? 'public'])].filter(schemaExists),
+    listTableNames: (schemaName: string) => [...mem.getSchema(schemaName).listTables()].map((table) => table.name),
+  }
+  const db = createDatabase({ dialect: new MemoryDialect(new Pool(), catalog), schema: options.schema })
+  await migrateToLatest(db)
+  return db
+}

@@ -1,0 +1,62 @@
+import {
+  type DatabaseIntrospector,
+  type Dialect,
+  type Kysely,
+  PostgresAdapter,
+  PostgresDialect,
+  type PostgresPool,
+  type SchemaMetadata,
+  type TableMetadata,
+} from 'kysely'
+import { EMULATED_POSTGRES } from './emulation.js'
+
+/** The part of a pg-mem database the dialect uses. */
+export interface MemoryDb {
+  listSchemaNames(): string[]
+  listTableNames(schema: string): string[]
+}
+
+/** pg-mem has no advisory locks and a single thread of execution: no lock is needed. */
+class MemoryAdapter extends PostgresAdapter {
+  readonly [EMULATED_POSTGRES] = true
+  override async acquireMigrationLock(): Promise<void> {}
+  override async releaseMigrationLock(): Promise<void> {}
+}
+
+/** pg-mem cannot run Kysely's catalog queries (`text !~ text`); read its own catalog instead. */
+class MemoryIntrospector implements DatabaseIntrospector {
+  readonly #mem: MemoryDb
+  constructor(mem: MemoryDb) {
+    this.#mem = mem
+  }
+  async getSchemas(): Promise<SchemaMetadata[]> {
+    return this.#mem.listSchemaNames().map((name) => ({ name }))
+  }
+  async getTables(): Promise<TableMetadata[]> {
+    return this.#mem
+      .listSchemaNames()
+      .flatMap((schema) =>
+        this.#mem
+          .listTableNames(schema)
+          .map((name) => ({ name, schema, isView: false, isForeign: false, columns: [] })),
+      )
+  }
+  async getMetadata(): Promise<{ tables: TableMetadata[] }> {
+    return { tables: await this.getTables() }
+  }
+}
+
+/** A Kysely dialect over a pg-mem database, with the adapter and introspector it needs. */
+export class MemoryDialect extends PostgresDialect implements Dialect {
+  readonly #mem: MemoryDb
+  constructor(pool: PostgresPool, mem: MemoryDb) {
+    super({ pool })
+    this.#mem = mem
+  }
+  override createAdapter() {
+    return new MemoryAdapter()
+  }
+  override createIntrospector(_db: Kysely<any>): DatabaseIntrospector {
+    return new MemoryIntrospector(this.#mem)
+  }
+}

@@ -1,0 +1,117 @@
+import { randomBytes } from 'node:crypto'
+import { type Kysely, PGliteDialect, sql } from 'kysely'
+import { afterAll, afterEach, beforeAll, beforeEach, describe } from 'vitest'
+import { createDatabase, type Database, migrateToLatest } from '../../src/index.js'
+import { createMemoryDatabase } from '../../src/testing/index.js'
+
+/** Every backend the contract suites run against. */
+export type BackendName = 'memory' | 'embedded' | 'postgres'
+
+export const ALL_BACKENDS: readonly BackendName[] = ['memory', 'embedded', 'postgres']
+
+/** What a test gets: a migrated database scoped to a schema of its own. */
+export interface TestContext {
+  readonly backend: BackendName
+  /** Scoped to `schema`; migrated. */
+  readonly db: Kysely<Database>
+  readonly schema: string
+}
+
+/** A backend's shared resources for one test file, and how to get a fresh database from them. */
+interface BackendSession {
+  fresh(): Promise<TestContext & { dispose(passed: boolean): Promise<void> }>
+  close(): Promise<void>
+}
+
+/** The backends this run cannot use, with the reason. */
+export function backendSkipReasons(): Map<BackendName, string> {
+  const reasons = new Map<BackendName, string>()
+  if (!process.env.TEST_DATABASE_URL) {
+    reasons.set('postgres', 'TEST_DATABASE_URL is not set (set it to a PostgreSQL URL, as .ci/run does)')
+  }
+  return reasons
+}
+
+/** A schema name no other test uses. */
+export function uniqueSchema(prefix = 't'): string {
+  return `${prefix}_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`
+}
+
+async function openSession(backend: BackendName): Promise<BackendSession> {
+  switch (backend) {
+    case 'memory':
+      return {
+        async fresh() {
+          const db = await createMemoryDatabase()
+          return { backend, db, schema: 'public', dispose: () => db.destroy() }
+        },
+        async close() {},
+      }
+    case 'embedded': {
+      const { PGlite } = await import('@electric-sql/pglite')
+      const pglite = await PGlite.create()
+      const base = createDatabase({ dialect: new PGliteDialect({ pglite }) })
+      return schemaPerTest(backend, base)
+    }
+    case 'postgres': {
+      const base = createDatabase({ connectionString: process.env.TEST_DATABASE_URL, pool: { max: 10 } })
+      return schemaPerTest(backend, base)
+    }
+  }
+}
+
+// Each test gets its own schema, dropped only when the test passed so a failure can be inspected.
+function schemaPerTest(backend: BackendName, base: Kysely<Database>): BackendSession {
+  return {
+    async fresh() {
+      const schema = uniqueSchema()
+      await migrateToLatest(base, { schema })
+      return {
+        backend,
+        db: base.withSchema(schema),
+        schema,
+        async dispose(passed) {
+          if (passed) await sql`drop schema ${sql.id(schema)} cascade`.execute(base)
+        },
+      }
+    },
+    close: () => base.destroy(),
+  }
+}
+
+/**
+ * Declares a suite once and runs it against every available backend, as
+ * ``describe(`${backend}: ${title}`)``. `context()` returns the current
+ * test's fresh database.
+ */
+export function describeEachBackend(
+  title: string,
+  suite: (context: () => TestContext) => void,
+  options: { only?: readonly BackendName[] } = {},
+): void {
+  const skipped = backendSkipReasons()
+  for (const backend of options.only ?? ALL_BACKENDS) {
+    const run = skipped.has(backend) ? describe.skip : describe
+    run(`${backend}: ${title}`, () => {
+      let session: BackendSession | undefined
+      let current: (TestContext & { dispose(passed: boolean): Promise<void> }) | undefined
+      beforeAll(async () => {
+        session = await openSession(backend)
+      })
+      afterAll(async () => {
+        await session?.close()
+      })
+      beforeEach(async () => {
+        current = await session!.fresh()
+      })
+      afterEach(async (test) => {
+        await current?.dispose(test.task.result?.state !== 'fail')
+        current = undefined
+      })
+      suite(() => {
+        if (!current) throw new Error('context() is only available inside a test')
+        return current
+      })
+    })
+  }
+}

@@ -1,0 +1,19 @@
+import { defineConfig } from 'tsup'
+
+export default defineConfig({
+  entry: {
+    index: 'src/index.ts',
+    'testing/index': 'src/testing/index.ts',
+    cli: 'src/cli.ts',
+  },
+  format: ['esm', 'cjs'],
+  dts: { entry: { index: 'src/index.ts', 'testing/index': 'src/testing/index.ts' } },
+  target: 'node20',
+  platform: 'node',
+  sourcemap: true,
+  clean: true,
+  splitting: true,
+  treeshake: true,
+  // Drivers stay external and are imported lazily: a host only needs the one it uses.
+  external: ['pg', 'pg-mem', '@electric-sql/pglite', '@neondatabase/serverless', 'ws', 'kysely', 'zod', 'bcryptjs'],
+})
