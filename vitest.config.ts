@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config'
 
 // Vitest's reporter calls Map.groupBy, which Node gained in 21; Node 20 is still supported here.
-if (typeof Map.groupBy !== 'function') {
+if (typeof (Map as unknown as { groupBy?: unknown }).groupBy !== 'function') {
   Object.defineProperty(Map, 'groupBy', {
     value<K, V>(items: Iterable<V>, keyOf: (item: V, index: number) => K): Map<K, V[]> {
       const groups = new Map<K, V[]>()
