@@ -45,8 +45,11 @@ export async function createNeonPool(settings: PoolSettings & { neon: NeonSettin
     max: pool.max,
     idleTimeoutMillis: pool.idleTimeoutMillis,
     connectionTimeoutMillis: pool.connectionTimeoutMillis,
-    Client: ConfiguredClient,
+    ...(settings.statementTimeoutMs === undefined ? {} : { statement_timeout: settings.statementTimeoutMs }),
   } as ConstructorParameters<typeof driver.Pool>[0])
+  // Neon's Pool assigns its own Client class after pg-pool has read the
+  // `Client` option, so the option is ignored: set the class afterwards.
+  ;(instance as unknown as { Client: unknown }).Client = ConfiguredClient
   instance.on('error', () => {})
   // The Neon driver's types differ from node-postgres's; the protocol and API are the same.
   return instance as unknown as PostgresPool
