@@ -3,11 +3,13 @@ import { type Kysely, PGliteDialect, sql } from 'kysely'
 import { afterAll, afterEach, beforeAll, beforeEach, describe } from 'vitest'
 import { createDatabase, type Database, migrateToLatest } from '../../src/index.js'
 import { createMemoryDatabase } from '../../src/testing/index.js'
+import { startNeonRelay } from './neon-relay.js'
+import { pgbouncerUnavailableReason, startPgBouncer } from './pgbouncer.js'
 
 /** Every backend the contract suites run against. */
-export type BackendName = 'memory' | 'embedded' | 'postgres'
+export type BackendName = 'memory' | 'embedded' | 'postgres' | 'pgbouncer' | 'neon'
 
-export const ALL_BACKENDS: readonly BackendName[] = ['memory', 'embedded', 'postgres']
+export const ALL_BACKENDS: readonly BackendName[] = ['memory', 'embedded', 'postgres', 'pgbouncer', 'neon']
 
 /** What a test gets: a migrated database scoped to a schema of its own. */
 export interface TestContext {
@@ -28,7 +30,10 @@ export function backendSkipReasons(): Map<BackendName, string> {
   const reasons = new Map<BackendName, string>()
   if (!process.env.TEST_DATABASE_URL) {
     reasons.set('postgres', 'TEST_DATABASE_URL is not set (set it to a PostgreSQL URL, as .ci/run does)')
+    reasons.set('neon', 'TEST_DATABASE_URL is not set (the Neon driver is relayed to that server over WebSockets)')
   }
+  const pgbouncer = pgbouncerUnavailableReason()
+  if (pgbouncer) reasons.set('pgbouncer', pgbouncer)
   return reasons
 }
 
@@ -57,11 +62,32 @@ async function openSession(backend: BackendName): Promise<BackendSession> {
       const base = createDatabase({ connectionString: process.env.TEST_DATABASE_URL, pool: { max: 10 } })
       return schemaPerTest(backend, base)
     }
+    case 'pgbouncer': {
+      // Transaction pooling with a server pool of 4, as Neon's -pooler endpoint does.
+      const bouncer = await startPgBouncer(process.env.TEST_DATABASE_URL!)
+      const base = createDatabase({ connectionString: bouncer.url, pool: { max: 10 } })
+      return schemaPerTest(backend, base, () => bouncer.stop())
+    }
+    case 'neon': {
+      // The Neon driver over WebSockets, relayed to the local server (Neon's global neonConfig untouched).
+      const relay = await startNeonRelay()
+      const base = createDatabase({
+        driver: 'neon',
+        connectionString: process.env.TEST_DATABASE_URL,
+        neon: relay.settings,
+        pool: { max: 10 },
+      })
+      return schemaPerTest(backend, base, () => relay.close())
+    }
   }
 }
 
 // Each test gets its own schema, dropped only when the test passed so a failure can be inspected.
-function schemaPerTest(backend: BackendName, base: Kysely<Database>): BackendSession {
+function schemaPerTest(
+  backend: BackendName,
+  base: Kysely<Database>,
+  stopInfrastructure: () => Promise<void> = async () => {},
+): BackendSession {
   return {
     async fresh() {
       const schema = uniqueSchema()
@@ -75,7 +101,13 @@ function schemaPerTest(backend: BackendName, base: Kysely<Database>): BackendSes
         },
       }
     },
-    close: () => base.destroy(),
+    async close() {
+      try {
+        await base.destroy()
+      } finally {
+        await stopInfrastructure()
+      }
+    },
   }
 }
 

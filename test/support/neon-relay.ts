@@ -1,0 +1,92 @@
+import type { AddressInfo } from 'node:net'
+import { connect, type Socket } from 'node:net'
+import type { NeonSettings } from '../../src/index.js'
+
+/** A WebSocket-to-TCP relay that lets the Neon driver reach a local server. */
+export interface NeonRelay {
+  readonly port: number
+  /** How many WebSocket connections the relay has accepted so far. */
+  readonly connections: number
+  /** Settings for `createDatabase({ driver: 'neon', neon })` that route through this relay. */
+  readonly settings: NeonSettings
+  close(): Promise<void>
+}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1'])
+
+/**
+ * Starts a relay on a free loopback port: each WebSocket connection at
+ * `/v1?address=host:port` is piped to a TCP connection to that address, as
+ * Neon's own proxy does. Only loopback addresses are relayed.
+ *
+ * @example
+ * ```ts
+ * const relay = await startNeonRelay()
+ * const db = createDatabase({ driver: 'neon', connectionString: url, neon: relay.settings })
+ * ```
+ */
+export async function startNeonRelay(): Promise<NeonRelay> {
+  const { WebSocketServer } = await import('ws')
+  const server = new WebSocketServer({ host: '127.0.0.1', port: 0 })
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve)
+    server.once('error', reject)
+  })
+  const sockets = new Set<Socket>()
+  let connections = 0
+
+  server.on('connection', (ws, request) => {
+    connections++
+    const address = new URL(request.url ?? '/', 'http://relay').searchParams.get('address') ?? ''
+    const separator = address.lastIndexOf(':')
+    const host = address.slice(0, separator)
+    const port = Number(address.slice(separator + 1))
+    if (!LOOPBACK.has(host) || !Number.isInteger(port)) {
+      ws.close(1008, 'only loopback addresses are relayed')
+      return
+    }
+    const tcp = connect({ host, port })
+    sockets.add(tcp)
+    const pending: Buffer[] = []
+    tcp.on('connect', () => {
+      for (const chunk of pending.splice(0)) tcp.write(chunk)
+    })
+    ws.on('message', (data: Buffer) => {
+      if (tcp.connecting) pending.push(data)
+      else tcp.write(data)
+    })
+    tcp.on('data', (chunk) => {
+      if (ws.readyState === ws.OPEN) ws.send(chunk)
+    })
+    const closeBoth = () => {
+      sockets.delete(tcp)
+      tcp.destroy()
+      if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close()
+    }
+    tcp.on('close', closeBoth)
+    tcp.on('error', closeBoth)
+    ws.on('close', closeBoth)
+    ws.on('error', closeBoth)
+  })
+
+  const port = (server.address() as AddressInfo).port
+  const { default: ws } = await import('ws')
+  return {
+    port,
+    get connections() {
+      return connections
+    },
+    settings: {
+      webSocketConstructor: ws,
+      wsProxy: (host: string, targetPort: number | string) => `127.0.0.1:${port}/v1?address=${host}:${targetPort}`,
+      useSecureWebSocket: false,
+      pipelineConnect: false,
+      pipelineTLS: false,
+    },
+    async close() {
+      for (const socket of sockets) socket.destroy()
+      for (const client of server.clients) client.terminate()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    },
+  }
+}
