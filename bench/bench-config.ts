@@ -1,0 +1,123 @@
+/** What gets seeded. Changing any field (or SEED_VERSION) makes the next run seed afresh. */
+export interface DatasetSpec {
+  readonly name: 'full' | 'quick'
+  readonly schema: string
+  /** Ordinary users, each with `tasksPerUser` tasks. */
+  readonly users: number
+  readonly tasksPerUser: number
+  /** Users with many tasks, ascending; the suites use the last two for deep pages. */
+  readonly heavyUsers: readonly number[]
+  readonly seedVersion: number
+}
+
+/** How long each suite runs. */
+export interface BenchPlan {
+  readonly mode: 'full' | 'quick'
+  readonly connectionString: string
+  readonly dataset: DatasetSpec
+  readonly reseed: boolean
+  /** Interleaved rounds per latency measurement (store batch, raw batch, …). */
+  readonly rounds: number
+  /** Aim for this much time per batch; iterations follow from a warm-up. */
+  readonly batchTargetMs: number
+  readonly minIterations: number
+  readonly maxIterations: number
+  readonly poolMax: number
+  readonly throughputWorkers: number
+  readonly throughputRounds: number
+  /** Per client and round; the total per client is rounds × this. */
+  readonly throughputSegmentMs: number
+  /** Where results go: bench/results/<resultsName>.json and its charts. */
+  readonly resultsName: 'latest' | 'quick'
+}
+
+const SEED_VERSION = 1
+
+const FULL_DATASET: DatasetSpec = {
+  name: 'full',
+  schema: 'taskstore_bench',
+  users: 10_000,
+  tasksPerUser: 100,
+  heavyUsers: [100, 10_000, 100_000],
+  seedVersion: SEED_VERSION,
+}
+
+const QUICK_DATASET: DatasetSpec = {
+  name: 'quick',
+  schema: 'taskstore_bench_quick',
+  users: 200,
+  tasksPerUser: 50,
+  heavyUsers: [100, 1_000, 10_000],
+  seedVersion: SEED_VERSION,
+}
+
+const USAGE = `Usage: npm run bench [-- --quick] [-- --reseed]
+
+Set BENCH_DATABASE_URL (or DATABASE_URL) to a PostgreSQL URL, for example
+  BENCH_DATABASE_URL=postgres://user@127.0.0.1:5432/db npm run bench
+The benchmark seeds its own schema (taskstore_bench, or taskstore_bench_quick
+with --quick) and leaves every other schema alone.`
+
+/** Reads the command line and environment; `null` plus a message when the run cannot start. */
+export function readPlan(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+): { plan: BenchPlan } | { error: string; exitCode: number } {
+  const unknown = argv.filter((arg) => !['--quick', '--reseed', '--help'].includes(arg))
+  if (argv.includes('--help')) return { error: USAGE, exitCode: 0 }
+  if (unknown.length > 0) return { error: `Unknown option ${unknown.join(' ')}\n\n${USAGE}`, exitCode: 1 }
+  const connectionString = env.BENCH_DATABASE_URL || env.DATABASE_URL
+  if (!connectionString) {
+    return {
+      error: `No database to benchmark against: set BENCH_DATABASE_URL (or DATABASE_URL).\n\n${USAGE}`,
+      exitCode: 1,
+    }
+  }
+  const quick = argv.includes('--quick')
+  const plan: BenchPlan = quick
+    ? {
+        mode: 'quick',
+        connectionString,
+        dataset: QUICK_DATASET,
+        reseed: argv.includes('--reseed'),
+        rounds: 5,
+        batchTargetMs: 40,
+        minIterations: 10,
+        maxIterations: 100,
+        poolMax: 10,
+        throughputWorkers: 32,
+        throughputRounds: 2,
+        throughputSegmentMs: 1_500,
+        resultsName: 'quick',
+      }
+    : {
+        mode: 'full',
+        connectionString,
+        dataset: FULL_DATASET,
+        reseed: argv.includes('--reseed'),
+        rounds: 7,
+        batchTargetMs: 400,
+        minIterations: 30,
+        maxIterations: 600,
+        poolMax: 10,
+        throughputWorkers: 32,
+        throughputRounds: 3,
+        throughputSegmentMs: 5_000,
+        resultsName: 'latest',
+      }
+  return { plan }
+}
+
+/** Ids the seed gives its users. */
+export const userIds = {
+  ordinary: (index: number) => `bench-user-${index}`,
+  heavy: (tasks: number) => `bench-heavy-${tasks}`,
+  /** Takes every write of the latency suite, so the measured data stays as seeded. */
+  scratch: 'bench-scratch',
+} as const
+
+/** Tasks the scratch user gets back at the start of every run. */
+export const SCRATCH_TASKS = 100
+
+/** The word `getTasks({ search })` looks for; the seed puts it in roughly 5 % of tasks. */
+export const SEARCH_TERM = 'invoice'
