@@ -1,0 +1,155 @@
+import { type Kysely, PostgresDialect } from 'kysely'
+import pg from 'pg'
+import type { Database } from '../src/index.js'
+import { type BenchPlan, SCRATCH_TASKS, userIds } from './bench-config.js'
+import { quote } from './seed-dataset.js'
+import { type QueryTemplate, type Slots, SqlRecorder, toTemplate } from './sql-recorder.js'
+import { seededRandom } from './stats.js'
+import { createDatabase, createTaskStore, type TaskStore } from './subject.js'
+
+const SAMPLE_USERS = 500
+const IDLE_TIMEOUT_MS = 120_000
+
+/** Rows the suites pick from, the same for both clients. */
+export interface Fixtures {
+  /** Ordinary users spread over the id range. */
+  readonly users: readonly string[]
+  /** Tasks of those users, shuffled. */
+  readonly tasks: readonly Required<Slots>[]
+  /** The scratch user's seeded tasks: the latency suite's writes go there. */
+  readonly scratchTasks: readonly Required<Slots>[]
+  /** The heavy users, ascending by task count, with their task counts. */
+  readonly heavy: ReadonlyArray<{ readonly userId: string; readonly tasks: number }>
+}
+
+/** The two clients under comparison and what both need. */
+export interface BenchContext {
+  readonly plan: BenchPlan
+  readonly schema: string
+  /** taskstore as a host would open it. */
+  readonly db: Kysely<Database>
+  readonly store: TaskStore
+  /** Plain `pg`, same pool size and timeouts. */
+  readonly raw: pg.Pool
+  /** For seeding and bulk SQL outside any measurement. */
+  readonly admin: pg.Pool
+  /** A second store whose SQL is recorded; never timed. */
+  readonly recordingDb: Kysely<Database>
+  readonly recordingStore: TaskStore
+  readonly recorder: SqlRecorder
+  /** Statements the recorder saw sent as named prepared statements (should stay empty). */
+  readonly namedStatements: Set<string>
+}
+
+function poolConfig(plan: BenchPlan, max: number): pg.PoolConfig {
+  return {
+    connectionString: plan.connectionString,
+    max,
+    idleTimeoutMillis: IDLE_TIMEOUT_MS,
+    connectionTimeoutMillis: 5_000,
+  }
+}
+
+/** Opens every client; close with {@link closeContext}. */
+export function openContext(plan: BenchPlan): BenchContext {
+  const schema = plan.dataset.schema
+  const db = createDatabase({
+    connectionString: plan.connectionString,
+    schema,
+    pool: { max: plan.poolMax, idleTimeoutMillis: IDLE_TIMEOUT_MS, connectionTimeoutMillis: 5_000 },
+  })
+  const raw = new pg.Pool(poolConfig(plan, plan.poolMax))
+  const admin = new pg.Pool(poolConfig(plan, 2))
+  const recorder = new SqlRecorder()
+  const recordingPool = new pg.Pool(poolConfig(plan, 2))
+  recorder.attach(recordingPool)
+  const recordingDb = createDatabase({ dialect: new PostgresDialect({ pool: recordingPool }), schema })
+  for (const pool of [raw, admin, recordingPool]) pool.on('error', () => {})
+  return {
+    plan,
+    schema,
+    db,
+    store: createTaskStore(db),
+    raw,
+    admin,
+    recordingDb,
+    recordingStore: createTaskStore(recordingDb),
+    recorder,
+    namedStatements: new Set(),
+  }
+}
+
+export async function closeContext(context: BenchContext): Promise<void> {
+  await Promise.allSettled([
+    context.db.destroy(),
+    context.recordingDb.destroy(),
+    context.raw.end(),
+    context.admin.end(),
+  ])
+}
+
+/**
+ * Calls the recording store once with `sentinel` and returns the SQL it
+ * sent, as a template the raw client replays with other ids.
+ */
+export async function captureTemplate(
+  context: BenchContext,
+  call: (store: TaskStore, slots: Slots) => Promise<unknown>,
+  sentinel: Slots,
+): Promise<QueryTemplate> {
+  const statements = await context.recorder.record(() => call(context.recordingStore, sentinel))
+  if (statements.length === 0) throw new Error('The store call sent no SQL: nothing to compare against.')
+  for (const statement of statements) if (statement.named) context.namedStatements.add(statement.text)
+  return toTemplate(statements, sentinel)
+}
+
+/** Opens every connection of both pools, so no measurement pays for a connect. */
+export async function warmPools(context: BenchContext): Promise<void> {
+  const { plan } = context
+  await Promise.all(Array.from({ length: plan.poolMax }, () => context.raw.query('select 1')))
+  await Promise.all(
+    Array.from({ length: plan.poolMax }, () => context.store.countTasks(userIds.scratch).then(() => undefined)),
+  )
+}
+
+export async function loadFixtures(context: BenchContext): Promise<Fixtures> {
+  const { dataset } = context.plan
+  const table = `${quote(context.schema)}.tasks`
+  const count = Math.min(SAMPLE_USERS, dataset.users)
+  const users = Array.from({ length: count }, (_, k) => userIds.ordinary(1 + Math.floor((k * dataset.users) / count)))
+  const taskRows = await context.admin.query<{ user_id: string; id: number }>(
+    `select user_id, id from ${table} where user_id = any($1) order by id`,
+    [users],
+  )
+  const random = seededRandom(42)
+  const tasks = taskRows.rows.map((row) => ({ userId: row.user_id, taskId: row.id }))
+  for (let i = tasks.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1))
+    ;[tasks[i], tasks[j]] = [tasks[j]!, tasks[i]!]
+  }
+  const scratchRows = await context.admin.query<{ id: number }>(
+    `select id from ${table} where user_id = $1 order by id limit $2`,
+    [userIds.scratch, SCRATCH_TASKS],
+  )
+  return {
+    users,
+    tasks,
+    scratchTasks: scratchRows.rows.map((row) => ({ userId: userIds.scratch, taskId: row.id })),
+    heavy: dataset.heavyUsers.map((tasks) => ({ userId: userIds.heavy(tasks), tasks })),
+  }
+}
+
+/**
+ * Follows the store's own cursors to `depth` tasks into the user's list
+ * (default sort, pages of 50) and returns the cursor of the page there.
+ */
+export async function cursorAtDepth(store: TaskStore, userId: string, depth: number): Promise<string> {
+  let cursor: string | undefined
+  for (let seen = 0; seen < depth; ) {
+    const page = await store.getTasks(userId, cursor === undefined ? {} : { cursor })
+    seen += page.items.length
+    if (!page.nextCursor) throw new Error(`${userId} has fewer than ${depth} tasks`)
+    cursor = page.nextCursor
+  }
+  return cursor!
+}
