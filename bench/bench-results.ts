@@ -1,0 +1,90 @@
+import type { DatasetSpec } from './bench-config.js'
+import type { CountResult } from './count-suite.js'
+import type { MachineInfo, PostgresInfo } from './environment-info.js'
+import type { OpResult } from './latency-suite.js'
+import type { ScalingPoint } from './scaling-suite.js'
+import { geometricMean } from './stats.js'
+import type { ThroughputResult } from './throughput-suite.js'
+
+/** One target from issue 4, checked against this run. */
+export interface TargetCheck {
+  readonly name: string
+  readonly goal: string
+  readonly measured: string
+  readonly met: boolean
+}
+
+/** Everything one run measured: written to bench/results/<name>.json. */
+export interface BenchResults {
+  readonly mode: 'full' | 'quick'
+  readonly startedAt: string
+  readonly durationSeconds: number
+  readonly machine: MachineInfo
+  readonly postgres: PostgresInfo
+  readonly dataset: DatasetSpec & {
+    readonly tasks: number
+    readonly users: number
+    readonly reused: boolean
+    readonly seedSeconds: number
+  }
+  readonly ops: readonly OpResult[]
+  readonly geomeanP50Ratio: number
+  readonly throughput: ThroughputResult
+  readonly scaling: readonly ScalingPoint[]
+  readonly countAfterUpdates: CountResult
+  readonly targets: readonly TargetCheck[]
+  /** SQL the store sent as named prepared statements (a known trap: should be empty). */
+  readonly namedStatements: readonly string[]
+}
+
+const P95_LIMIT_US = 5_000
+const COUNT_P95_LIMIT_US = 10_000
+
+export function geomeanOf(ops: readonly OpResult[]): number {
+  return geometricMean(ops.map((op) => op.p50Ratio))
+}
+
+const ms = (us: number) => `${(us / 1000).toFixed(2)} ms`
+
+/** The targets of issue 4, as met or not by these numbers. */
+export function checkTargets(
+  results: Pick<BenchResults, 'ops' | 'geomeanP50Ratio' | 'throughput' | 'scaling' | 'countAfterUpdates'>,
+): TargetCheck[] {
+  const general = results.ops.filter((op) => !op.ownTarget)
+  const slowest = general.reduce((worst, op) => (op.store.p95Us > worst.store.p95Us ? op : worst), general[0]!)
+  const over = general.filter((op) => op.store.p95Us >= P95_LIMIT_US).map((op) => op.op)
+  const largest = results.scaling.at(-1)!
+  const count = results.countAfterUpdates
+  return [
+    {
+      name: 'geomean p50 ratio',
+      goal: '≤ 1.05',
+      measured: results.geomeanP50Ratio.toFixed(3),
+      met: results.geomeanP50Ratio <= 1.05,
+    },
+    {
+      name: 'throughput ratio',
+      goal: '≥ 1.00',
+      measured: results.throughput.ratio.toFixed(3),
+      met: results.throughput.ratio >= 1,
+    },
+    {
+      name: 'every op p95 (countTasks of the largest user aside)',
+      goal: '< 5 ms',
+      measured: `max ${ms(slowest.store.p95Us)} (${slowest.op})${over.length ? `; over: ${over.join(', ')}` : ''}`,
+      met: over.length === 0,
+    },
+    {
+      name: `deep / first page p50 at ${largest.tasks.toLocaleString('en-US')} tasks`,
+      goal: '≤ 1.2',
+      measured: largest.deepOverFirst.toFixed(3),
+      met: largest.deepOverFirst <= 1.2,
+    },
+    {
+      name: `countTasks p95, ${count.userTasks.toLocaleString('en-US')} tasks, after ${count.updates.toLocaleString('en-US')} updates`,
+      goal: '< 10 ms',
+      measured: `${ms(count.after.store.p95Us)}${count.consistent ? '' : ' (counts WRONG after the updates)'}`,
+      met: count.after.store.p95Us < COUNT_P95_LIMIT_US && count.consistent,
+    },
+  ]
+}

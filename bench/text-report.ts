@@ -1,0 +1,138 @@
+import type { BenchResults } from './bench-results.js'
+import type { OpResult } from './latency-suite.js'
+import type { ScalingPoint } from './scaling-suite.js'
+
+const us = (value: number) => Math.round(value).toLocaleString('en-US')
+
+function table(header: readonly string[], rows: readonly (readonly string[])[], leftColumns = 1): string {
+  const widths = header.map((cell, k) => Math.max(cell.length, ...rows.map((row) => row[k]!.length)))
+  const line = (cells: readonly string[]) =>
+    cells.map((cell, k) => (k < leftColumns ? cell.padEnd(widths[k]!) : cell.padStart(widths[k]!))).join('  ')
+  return [line(header), widths.map((width) => '-'.repeat(width)).join('  '), ...rows.map(line)].join('\n')
+}
+
+export function opLine(result: OpResult): string {
+  return `${result.op}: store p50 ${us(result.store.p50Us)} µs, raw p50 ${us(result.raw.p50Us)} µs, ratio ${result.p50Ratio.toFixed(3)}`
+}
+
+export function scalingLine(point: ScalingPoint): string {
+  return `${point.tasks.toLocaleString('en-US')} tasks: first ${us(point.store.first.p50Us)} µs, deep ${us(point.store.deep.p50Us)} µs, OFFSET ${us(point.raw.offset.p50Us)} µs`
+}
+
+/** The whole run as plain-text tables, for stdout. */
+export function formatReport(results: BenchResults): string {
+  const { dataset, machine, postgres } = results
+  const out: string[] = []
+  out.push(
+    `taskstore benchmark (${results.mode}) — ${dataset.tasks.toLocaleString('en-US')} tasks, ${dataset.users.toLocaleString('en-US')} users in ${dataset.schema}`,
+    `${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.os}, Node ${machine.node}`,
+    `${postgres.version.split(' on ')[0]}`,
+    '',
+    'Latency per call (µs), taskstore vs raw pg sending the same SQL, interleaved rounds',
+    table(
+      ['operation', 'store p50', 'p95', 'p99', 'raw p50', 'p95', 'p99', 'p50 ratio'],
+      results.ops.map((op) => [
+        op.op,
+        us(op.store.p50Us),
+        us(op.store.p95Us),
+        us(op.store.p99Us),
+        us(op.raw.p50Us),
+        us(op.raw.p95Us),
+        us(op.raw.p99Us),
+        op.p50Ratio.toFixed(3),
+      ]),
+    ),
+    `geometric mean of p50 ratios: ${results.geomeanP50Ratio.toFixed(3)}`,
+    '',
+    'Scaling: p50 (µs) of the first page and of the last full page, keyset vs OFFSET',
+    table(
+      [
+        'tasks',
+        'depth',
+        'store first',
+        'store deep',
+        'deep/first',
+        'raw first',
+        'raw keyset',
+        'raw OFFSET',
+        'OFFSET/keyset',
+      ],
+      results.scaling.map((point) => [
+        point.tasks.toLocaleString('en-US'),
+        point.depth.toLocaleString('en-US'),
+        us(point.store.first.p50Us),
+        us(point.store.deep.p50Us),
+        point.deepOverFirst.toFixed(2),
+        us(point.raw.first.p50Us),
+        us(point.raw.deep.p50Us),
+        us(point.raw.offset.p50Us),
+        point.offsetOverKeyset.toFixed(1),
+      ]),
+      0,
+    ),
+  )
+  const t = results.throughput
+  out.push(
+    '',
+    `Throughput: ${t.workers} workers, pool max ${t.poolMax}, ${t.secondsPerClient} s per client, mix ${Object.entries(
+      t.mix,
+    )
+      .map(([op, share]) => `${op} ${Math.round(share * 100)}%`)
+      .join(' / ')}`,
+    table(
+      ['client', 'ops/s', 'p50 µs', 'p95 µs', 'p99 µs', 'errors'],
+      [
+        [
+          'taskstore',
+          t.storeOpsPerSec.toFixed(0),
+          us(t.store.p50Us),
+          us(t.store.p95Us),
+          us(t.store.p99Us),
+          String(t.errors.store),
+        ],
+        ['raw pg', t.rawOpsPerSec.toFixed(0), us(t.raw.p50Us), us(t.raw.p95Us), us(t.raw.p99Us), String(t.errors.raw)],
+      ],
+    ),
+    `throughput ratio: ${t.ratio.toFixed(3)}`,
+  )
+  const c = results.countAfterUpdates
+  out.push(
+    '',
+    `countTasks, ${c.userTasks.toLocaleString('en-US')}-task user: after VACUUM, and after ${c.updates.toLocaleString('en-US')} updates (${c.updateSeconds.toFixed(1)} s, ${c.deadTuplesAfter?.toLocaleString('en-US') ?? '?'} dead rows${c.autovacuumDuringMeasurement ? ', autovacuum ran meanwhile' : ', no autovacuum meanwhile'})`,
+    table(
+      ['phase', 'store p50', 'p95', 'raw same SQL p50', 'p95', 'plain count(*) p50', 'p95'],
+      (
+        [
+          ['after VACUUM', c.before],
+          ['after updates', c.after],
+        ] as const
+      ).map(([phase, p]) => [
+        phase,
+        us(p.store.p50Us),
+        us(p.store.p95Us),
+        us(p.raw.p50Us),
+        us(p.raw.p95Us),
+        us(p.plainCount.p50Us),
+        us(p.plainCount.p95Us),
+      ]),
+    ),
+    `counts consistent after the updates: ${c.consistent ? 'yes' : 'NO'}; VACUUM afterwards took ${c.vacuumSecondsAfter.toFixed(1)} s`,
+  )
+  if (results.namedStatements.length > 0) {
+    out.push(
+      '',
+      `WARNING: the store sent ${results.namedStatements.length} named prepared statement(s) (generic-plan trap):`,
+    )
+    for (const text of results.namedStatements) out.push(`  ${text.slice(0, 160)}`)
+  }
+  out.push(
+    '',
+    'Targets',
+    table(
+      ['target', 'goal', 'measured', ''],
+      results.targets.map((target) => [target.name, target.goal, target.measured, target.met ? 'met' : 'NOT MET']),
+      3,
+    ),
+  )
+  return out.join('\n')
+}
