@@ -1,3 +1,5 @@
+import { ConfigError } from '../errors/index.js'
+
 const TRANSIENT_ERRNO = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
@@ -26,6 +28,32 @@ function codeOf(error: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined
 }
 
+const REJECTED_STARTUP_PARAMETER = /unsupported startup parameter/i
+
+/**
+ * True when a pooler (PgBouncer, Neon's `-pooler` endpoint) refused a
+ * startup parameter such as `statement_timeout`: configuration, not an
+ * outage, so never retried. Looks through `cause` chains.
+ */
+export function isRejectedStartupParameter(error: unknown, depth = 0): boolean {
+  if (error == null || depth > 8) return false
+  if (error instanceof Error && REJECTED_STARTUP_PARAMETER.test(error.message)) return true
+  return isRejectedStartupParameter((error as { cause?: unknown }).cause, depth + 1)
+}
+
+/**
+ * The `ConfigError` to raise when a pooler refused the `statement_timeout`
+ * startup parameter, or null for any other error.
+ */
+export function explainRejectedStartupParameter(error: unknown): ConfigError | null {
+  if (!isRejectedStartupParameter(error)) return null
+  const detail = error instanceof Error ? error.message : String(error)
+  return new ConfigError(
+    `The server refused a connection parameter (${detail}). A transaction-pooling PgBouncer, such as Neon's -pooler endpoint, accepts no statement_timeout at connect time: remove statementTimeoutMs and set the limit on the role instead (ALTER ROLE name SET statement_timeout = '5s'), or connect to the server directly.`,
+    { cause: error },
+  )
+}
+
 /**
  * True when an error means the database could not be reached for now or the
  * connection was lost: refused, reset, timed out, shut down (57P01/57P03),
@@ -34,6 +62,7 @@ function codeOf(error: unknown): string | undefined {
  */
 export function isTransientConnectionFailure(error: unknown, depth = 0): boolean {
   if (error == null || depth > 8) return false
+  if (depth === 0 && isRejectedStartupParameter(error)) return false
   const code = codeOf(error)
   if (code && (TRANSIENT_ERRNO.has(code) || TRANSIENT_SQLSTATE.has(code) || code.startsWith('08'))) return true
   if (error instanceof AggregateError && error.errors.some((inner) => isTransientConnectionFailure(inner, depth + 1)))
@@ -61,6 +90,7 @@ export function isCertificateFailure(error: unknown, depth = 0): boolean {
  * (class 28) or database (3D000).
  */
 export function isConnectionFailure(error: unknown): boolean {
+  if (isRejectedStartupParameter(error)) return false
   if (isTransientConnectionFailure(error) || isCertificateFailure(error)) return true
   const code = codeOf(error)
   if (code !== undefined && (code.startsWith('28') || code === '3D000')) return true

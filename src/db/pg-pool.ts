@@ -1,4 +1,5 @@
 import type { PostgresPool } from 'kysely'
+import { explainRejectedStartupParameter } from './connection-failure.js'
 import { importPeer, type PoolSettings } from './pool-settings.js'
 
 /** Opens a node-postgres pool; `pg` is imported here, on first use, and nowhere else. */
@@ -16,5 +17,22 @@ export async function createPgPool({ tls, pool, statementTimeoutMs }: PoolSettin
   // An idle client whose server went away emits 'error'; unheard, that would
   // crash the host. The pool drops the client and the next query reconnects.
   instance.on('error', () => {})
+  explainRejectedParameters(instance)
   return instance
+}
+
+/**
+ * Makes a pool's `connect` raise a `ConfigError` saying what to change when
+ * a pooler refuses a startup parameter (`statement_timeout` through
+ * PgBouncer), instead of a connection error that looks like an outage.
+ */
+export function explainRejectedParameters(pool: { connect(...args: unknown[]): unknown }): void {
+  const connect = pool.connect.bind(pool)
+  pool.connect = (...args: unknown[]) => {
+    // The callback form (pool.query uses it) passes through untouched.
+    if (args.length > 0) return connect(...args)
+    return (connect() as Promise<unknown>).catch((error: unknown) => {
+      throw explainRejectedStartupParameter(error) ?? error
+    })
+  }
 }
