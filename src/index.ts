@@ -29,3 +29,28 @@ export {
   migrateToLatest,
   migrationStatus,
 } from './migrator.js'
+export {
+  type AllTasksQuery,
+  createTaskStore,
+  createUserStore,
+  type Page,
+  type ScryptCost,
+  type Task,
+  type TaskCounts,
+  type TaskQuery,
+  type TaskSort,
+  type TaskStore,
+  type User,
+  type UserStore,
+  type UserStoreOptions,
+} from './stores/index.js'
+export {
+  type TaskInput,
+  type TaskPatch,
+  taskInputSchema,
+  taskPatchSchema,
+  type UserInput,
+  type UserPatch,
+  userInputSchema,
+  userPatchSchema,
+} from './validation/index.js'

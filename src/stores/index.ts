@@ -1,0 +1,5 @@
+export type { ScryptCost } from './password-hashing.js'
+export type { AllTasksQuery, Page, Task, TaskCounts, TaskQuery, TaskSort } from './task.js'
+export { createTaskStore, type TaskStore } from './task-store.js'
+export type { User } from './user.js'
+export { createUserStore, type UserStore, type UserStoreOptions } from './user-store.js'

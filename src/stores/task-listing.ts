@@ -1,0 +1,81 @@
+import { type ExpressionBuilder, type Kysely, type SelectQueryBuilder, sql } from 'kysely'
+import type { Database } from '../db/create-database.js'
+import { placeholder } from './query-template.js'
+import type { Task, TaskSort } from './task.js'
+import { SORT_COLUMN, TASK_COLUMNS } from './task-columns.js'
+
+/** The parts of a listing that change its SQL text (values do not). */
+export interface ListingShape {
+  readonly scope: 'user' | 'all'
+  readonly byUser: boolean
+  readonly sort: TaskSort
+  readonly order: 'asc' | 'desc'
+  readonly completed: boolean
+  readonly priority: boolean
+  readonly search: boolean
+  /** Where the page starts: the beginning, after a row, or after a row whose sort value is null. */
+  readonly after: 'start' | 'value' | 'null'
+  /** pg-mem cannot match LIKE escapes; it gets a registered function instead. */
+  readonly emulated: boolean
+}
+
+/** A cache key naming the shape. */
+export function shapeKey(shape: ListingShape): string {
+  return `list:${Object.values(shape).join(':')}`
+}
+
+/** Escapes LIKE's wildcards so the search text matches literally. */
+export function containsPattern(search: string): string {
+  return `%${search.replace(/[\\%_]/g, (char) => `\\${char}`)}%`
+}
+
+type Builder = ExpressionBuilder<Database, 'tasks'>
+
+/**
+ * Builds a listing with placeholders `userId`, `completed`, `priority`,
+ * `search`, `afterValue`, `afterId` and `limit`. The keyset condition is
+ * written `col <= v and (col < v or id < i)`: the first half bounds the
+ * index scan, the second settles ties, and pg-mem understands both.
+ */
+export function buildListing(db: Kysely<Database>, shape: ListingShape): SelectQueryBuilder<Database, 'tasks', Task> {
+  const column = SORT_COLUMN[shape.sort]
+  const before = shape.order === 'asc' ? '>' : '<'
+  const nullable = shape.sort === 'completedAt'
+
+  let query = db.selectFrom('tasks').select(TASK_COLUMNS) as unknown as SelectQueryBuilder<Database, 'tasks', Task>
+  if (shape.byUser) query = query.where('user_id', '=', placeholder<string>('userId'))
+  if (shape.completed) query = query.where('completed', '=', placeholder<boolean>('completed'))
+  if (shape.priority) query = query.where('priority', '=', placeholder<number>('priority'))
+  if (shape.search) query = query.where((eb) => searchCondition(eb, shape.emulated))
+
+  if (shape.after === 'value') {
+    query = query.where((eb) => {
+      const afterValue = placeholder<never>('afterValue')
+      const pastValue = eb.and([
+        eb(column, `${before}=`, afterValue),
+        eb.or([eb(column, before, afterValue), eb('id', before, placeholder<number>('afterId'))]),
+      ])
+      // incomplete tasks (null completedAt) come after every completed one
+      return nullable ? eb.or([pastValue, eb(column, 'is', null)]) : pastValue
+    })
+  } else if (shape.after === 'null') {
+    query = query.where(column, 'is', null).where('id', before, placeholder<number>('afterId'))
+  }
+
+  const direction = shape.order
+  query = nullable
+    ? query.orderBy(column, (ob) => (direction === 'asc' ? ob.asc() : ob.desc()).nullsLast())
+    : query.orderBy(column, direction)
+  return query.orderBy('id', direction).limit(placeholder<number>('limit'))
+}
+
+function searchCondition(eb: Builder, emulated: boolean) {
+  const needle = placeholder<string>('search')
+  if (emulated) {
+    return eb.or([
+      sql<boolean>`taskstore_contains(title, ${needle})`,
+      sql<boolean>`taskstore_contains(coalesce(description, ''), ${needle})`,
+    ])
+  }
+  return eb.or([eb('title', 'ilike', needle), eb('description', 'ilike', needle)])
+}

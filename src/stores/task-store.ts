@@ -1,0 +1,356 @@
+import { type Kysely, sql } from 'kysely'
+import type { Database } from '../db/create-database.js'
+import { ForbiddenError, NotFoundError } from '../errors/index.js'
+import { isEmulatedPostgres } from '../testing/emulation.js'
+import {
+  allTasksQuerySchema,
+  parseInput,
+  taskIdSchema,
+  taskInputSchema,
+  taskPatchSchema,
+  taskQuerySchema,
+  userIdSchema,
+} from '../validation/index.js'
+import { type QueryBuild, QueryRunner } from './query-runner.js'
+import { placeholder } from './query-template.js'
+import type { AllTasksQuery, Page, Task, TaskCounts, TaskQuery } from './task.js'
+import { monotonicNow, NOW, TASK_COLUMNS } from './task-columns.js'
+import { type CursorScope, decodeCursor, encodeCursor } from './task-cursor.js'
+import { buildListing, containsPattern, type ListingShape, shapeKey } from './task-listing.js'
+
+/** Reads and writes one user's tasks; every method is scoped to `userId`. */
+export interface TaskStore {
+  /**
+   * Adds a task for the user.
+   * @throws {ValidationError} on bad input. {NotFoundError} when the user does not exist.
+   * @example
+   * ```ts
+   * const task = await tasks.createTask(userId, { title: 'Buy milk', priority: 2 })
+   * ```
+   */
+  createTask(
+    userId: string,
+    input: { title: string; description?: string | null; priority?: number; completed?: boolean },
+  ): Promise<Task>
+  /**
+   * Returns one of the user's tasks.
+   * @throws {NotFoundError} no such task. {ForbiddenError} it belongs to another user.
+   * @example
+   * ```ts
+   * const task = await tasks.getTask(userId, 42)
+   * ```
+   */
+  getTask(userId: string, taskId: number): Promise<Task>
+  /**
+   * Lists the user's tasks, one keyset page at a time.
+   * @throws {ValidationError} on a bad query or a cursor from another listing.
+   * @example
+   * ```ts
+   * let page = await tasks.getTasks(userId, { completed: false, limit: 20 })
+   * while (page.nextCursor) page = await tasks.getTasks(userId, { completed: false, limit: 20, cursor: page.nextCursor })
+   * ```
+   */
+  getTasks(userId: string, query?: TaskQuery): Promise<Page<Task>>
+  /**
+   * Changes some fields of a task; `description: null` clears it.
+   * @throws {ValidationError} on an empty patch or unknown keys. {NotFoundError}. {ForbiddenError}.
+   * @example
+   * ```ts
+   * const task = await tasks.updateTask(userId, 42, { title: 'Buy oat milk', completed: true })
+   * ```
+   */
+  updateTask(
+    userId: string,
+    taskId: number,
+    patch: { title?: string; description?: string | null; priority?: number; completed?: boolean },
+  ): Promise<Task>
+  /**
+   * Deletes a task and returns it as it was.
+   * @throws {NotFoundError}. {ForbiddenError}.
+   * @example
+   * ```ts
+   * const removed = await tasks.deleteTask(userId, 42)
+   * ```
+   */
+  deleteTask(userId: string, taskId: number): Promise<Task>
+  /**
+   * Flips `completed` in one atomic statement and returns the task after the flip.
+   * @throws {NotFoundError}. {ForbiddenError}.
+   * @example
+   * ```ts
+   * const { completed, completedAt } = await tasks.toggleComplete(userId, 42)
+   * ```
+   */
+  toggleComplete(userId: string, taskId: number): Promise<Task>
+  /**
+   * Counts the user's tasks.
+   * @example
+   * ```ts
+   * const { total, completed, pending } = await tasks.countTasks(userId)
+   * ```
+   */
+  countTasks(userId: string): Promise<TaskCounts>
+  /**
+   * Deletes the user's completed tasks and returns how many went.
+   * @example
+   * ```ts
+   * const removed = await tasks.clearCompleted(userId)
+   * ```
+   */
+  clearCompleted(userId: string): Promise<number>
+  /**
+   * Admin and debugging: lists every user's tasks, optionally one user's.
+   * @example
+   * ```ts
+   * const page = await tasks.listAllTasks({ sort: 'updatedAt', limit: 100 })
+   * ```
+   */
+  listAllTasks(query?: AllTasksQuery): Promise<Page<Task>>
+}
+
+const DEFAULT_LIMIT = 50
+
+/**
+ * Creates the task store over a database or a transaction. Given a
+ * transaction, every call joins it, so a host composes several calls
+ * atomically.
+ *
+ * @example
+ * ```ts
+ * const tasks = createTaskStore(db)
+ * await db.transaction().execute(async (trx) => {
+ *   const inTrx = createTaskStore(trx)
+ *   await inTrx.createTask(userId, { title: 'Plan the week' })
+ *   await inTrx.clearCompleted(userId)
+ * })
+ * ```
+ */
+export function createTaskStore(db: Kysely<Database>): TaskStore {
+  const emulated = isEmulatedPostgres(db)
+  const runner = new QueryRunner(db)
+  const run = runner.run.bind(runner)
+  // On real Postgres a trigger moves updated_at forward; pg-mem has none.
+  const touched = emulated ? placeholder<Date>('now') : NOW
+  const clock = () => (emulated ? monotonicNow() : undefined)
+
+  /** Called only after a scoped statement matched nothing: tells "someone else's" from "no such task". */
+  async function ownershipFailure(taskId: number): Promise<never> {
+    const { rows } = await run<{ userId: string }>(
+      'owner',
+      () => db.selectFrom('tasks').select('user_id as userId').where('id', '=', placeholder<number>('taskId')),
+      { taskId },
+    )
+    if (rows.length > 0) throw new ForbiddenError(`Task ${taskId} belongs to another user`)
+    throw new NotFoundError(`Task ${taskId} does not exist`)
+  }
+
+  async function oneOwnedTask(
+    key: string,
+    build: QueryBuild,
+    userId: string,
+    taskId: number,
+    extra: Record<string, unknown> = {},
+  ) {
+    const { rows } = await run<Task>(key, build, { userId, taskId, now: clock(), ...extra })
+    return rows[0] ?? ownershipFailure(taskId)
+  }
+
+  const byOwner = <Q extends { where: (...args: never[]) => Q }>(query: Q) =>
+    (query as any)
+      .where('id', '=', placeholder<number>('taskId'))
+      .where('user_id', '=', placeholder<string>('userId')) as Q
+
+  async function list(
+    scope: CursorScope,
+    shape: Omit<ListingShape, 'after' | 'emulated'>,
+    query: TaskQuery,
+    userId: string | undefined,
+  ) {
+    const limit = query.limit ?? DEFAULT_LIMIT
+    const position = query.cursor === undefined ? undefined : decodeCursor(scope, shape.sort, query.cursor)
+    const after = position === undefined ? 'start' : position.value === null ? 'null' : 'value'
+    const full: ListingShape = { ...shape, after, emulated }
+    const search = query.search === undefined ? undefined : emulated ? query.search : containsPattern(query.search)
+    const { rows } = await run<Task>(shapeKey(full), () => buildListing(db, full), {
+      userId,
+      completed: query.completed,
+      priority: query.priority,
+      search,
+      afterValue: position?.value,
+      afterId: position?.id,
+      limit: limit + 1,
+    })
+    const items = rows.length > limit ? rows.slice(0, limit) : rows
+    const last = items[items.length - 1]
+    const nextCursor =
+      rows.length > limit && last ? encodeCursor(scope, { value: last[shape.sort], id: last.id }) : null
+    return { items, nextCursor }
+  }
+
+  return {
+    async createTask(userId, input) {
+      const owner = parseInput(userIdSchema, userId, 'userId')
+      const task = parseInput(taskInputSchema, input, 'input')
+      const { rows } = await run<Task>(
+        'create',
+        () =>
+          db
+            .insertInto('tasks')
+            .values({
+              user_id: placeholder('userId'),
+              title: placeholder('title'),
+              description: placeholder('description'),
+              priority: placeholder('priority'),
+              completed: placeholder('completed'),
+              completed_at: sql`case when ${placeholder('completed')}::boolean then now() end`,
+            })
+            .returning(TASK_COLUMNS),
+        {
+          userId: owner,
+          title: task.title,
+          description: task.description ?? null,
+          priority: task.priority ?? 3,
+          completed: task.completed ?? false,
+        },
+        { missingReference: `User ${owner} does not exist` },
+      )
+      return rows[0]!
+    },
+
+    async getTask(userId, taskId) {
+      const owner = parseInput(userIdSchema, userId, 'userId')
+      const id = parseInput(taskIdSchema, taskId, 'taskId')
+      return oneOwnedTask('get', () => byOwner(db.selectFrom('tasks').select(TASK_COLUMNS)), owner, id)
+    },
+
+    async getTasks(userId, query = {}) {
+      const owner = parseInput(userIdSchema, userId, 'userId')
+      const q = parseInput(taskQuerySchema, query, 'query')
+      const shape = listingShape(q, 'user', true)
+      return list(['user', owner, ...filterScope(q)], shape, q, owner)
+    },
+
+    async updateTask(userId, taskId, patch) {
+      const owner = parseInput(userIdSchema, userId, 'userId')
+      const id = parseInput(taskIdSchema, taskId, 'taskId')
+      const changes = parseInput(taskPatchSchema, patch, 'patch')
+      const fields = (['title', 'description', 'priority', 'completed'] as const).filter(
+        (field) => changes[field] !== undefined,
+      )
+      return oneOwnedTask(
+        `update:${fields.join(',')}`,
+        () =>
+          byOwner(
+            db
+              .updateTable('tasks')
+              .set({
+                ...(changes.title !== undefined && { title: placeholder('title') }),
+                ...(changes.description !== undefined && { description: placeholder('description') }),
+                ...(changes.priority !== undefined && { priority: placeholder('priority') }),
+                ...(changes.completed !== undefined && {
+                  completed: placeholder('completed'),
+                  // completedAt changes only when completed does
+                  completed_at: sql`case when ${placeholder('completed')}::boolean then coalesce(completed_at, now()) end`,
+                }),
+                updated_at: touched,
+              })
+              .returning(TASK_COLUMNS),
+          ),
+        owner,
+        id,
+        changes,
+      )
+    },
+
+    async deleteTask(userId, taskId) {
+      const owner = parseInput(userIdSchema, userId, 'userId')
+      const id = parseInput(taskIdSchema, taskId, 'taskId')
+      return oneOwnedTask('delete', () => byOwner(db.deleteFrom('tasks').returning(TASK_COLUMNS)), owner, id)
+    },
+
+    async toggleComplete(userId, taskId) {
+      const owner = parseInput(userIdSchema, userId, 'userId')
+      const id = parseInput(taskIdSchema, taskId, 'taskId')
+      // One statement: SET reads the row's values before the update, and the
+      // row lock serialises concurrent toggles, so none is ever lost.
+      return oneOwnedTask(
+        'toggle',
+        () =>
+          byOwner(
+            db
+              .updateTable('tasks')
+              .set({
+                completed: sql`not completed`,
+                completed_at: sql`case when completed then null else now() end`,
+                updated_at: touched,
+              })
+              .returning(TASK_COLUMNS),
+          ),
+        owner,
+        id,
+      )
+    },
+
+    async countTasks(userId) {
+      const owner = parseInput(userIdSchema, userId, 'userId')
+      const { rows } = await run<{ total: number | string; completed: number | string }>(
+        'count',
+        () =>
+          db
+            .selectFrom('tasks')
+            .select([
+              sql<number>`count(*)::int`.as('total'),
+              // count(*) FILTER is silently ignored by pg-mem
+              sql<number>`count(case when completed then 1 end)::int`.as('completed'),
+            ])
+            .where('user_id', '=', placeholder<string>('userId')),
+        { userId: owner },
+      )
+      const total = Number(rows[0]?.total ?? 0)
+      const completed = Number(rows[0]?.completed ?? 0)
+      return { total, completed, pending: total - completed }
+    },
+
+    async clearCompleted(userId) {
+      const owner = parseInput(userIdSchema, userId, 'userId')
+      const result = await run(
+        'clear',
+        () => db.deleteFrom('tasks').where('user_id', '=', placeholder<string>('userId')).where('completed', '=', true),
+        { userId: owner },
+      )
+      return Number(result.numAffectedRows ?? 0n)
+    },
+
+    async listAllTasks(query = {}) {
+      const q = parseInput(allTasksQuerySchema, query, 'query')
+      const shape = listingShape(q, 'all', q.userId !== undefined)
+      return list(['all', q.userId ?? null, ...filterScope(q)], shape, q, q.userId)
+    },
+  }
+}
+
+function listingShape(
+  query: TaskQuery,
+  scope: 'user' | 'all',
+  byUser: boolean,
+): Omit<ListingShape, 'after' | 'emulated'> {
+  return {
+    scope,
+    byUser,
+    sort: query.sort ?? 'createdAt',
+    order: query.order ?? 'desc',
+    completed: query.completed !== undefined,
+    priority: query.priority !== undefined,
+    search: query.search !== undefined,
+  }
+}
+
+function filterScope(query: TaskQuery): unknown[] {
+  return [
+    query.sort ?? 'createdAt',
+    query.order ?? 'desc',
+    query.completed ?? null,
+    query.priority ?? null,
+    query.search ?? null,
+  ]
+}

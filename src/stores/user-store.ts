@@ -1,0 +1,235 @@
+import { randomUUID } from 'node:crypto'
+import type { Kysely } from 'kysely'
+import type { Database } from '../db/create-database.js'
+import { NotFoundError, ValidationError } from '../errors/index.js'
+import { isEmulatedPostgres } from '../testing/emulation.js'
+import {
+  codePointLength,
+  emailSchema,
+  parseInput,
+  type UserInput,
+  type UserPatch,
+  userIdSchema,
+  userInputSchema,
+  userPatchSchema,
+} from '../validation/index.js'
+import { checkPassword, hashPassword, OWASP_SCRYPT_COST, type ScryptCost } from './password-hashing.js'
+import { QueryRunner } from './query-runner.js'
+import { placeholder } from './query-template.js'
+import { monotonicNow, NOW } from './task-columns.js'
+import type { User } from './user.js'
+
+/** Options of {@link createUserStore}. */
+export interface UserStoreOptions {
+  /** scrypt cost for new hashes. Default OWASP's (N=2^17, r=8, p=1); lower it only in tests. */
+  readonly scrypt?: ScryptCost
+}
+
+/** Creates, finds, updates and deletes users, and checks their passwords. */
+export interface UserStore {
+  /**
+   * Adds a user. The email is trimmed and lower-cased; `password` is hashed with scrypt.
+   * @throws {ValidationError} on bad input. {ConflictError} when the email (any case) or id is taken.
+   * @example
+   * ```ts
+   * const user = await users.createUser({ email: 'ada@example.com', name: 'Ada', password: 'correct horse' })
+   * ```
+   */
+  createUser(input: UserInput): Promise<User>
+  /**
+   * Returns a user.
+   * @throws {NotFoundError} when there is no such user.
+   * @example
+   * ```ts
+   * const user = await users.getUser(id)
+   * ```
+   */
+  getUser(id: string): Promise<User>
+  /**
+   * Finds a user by email, in any letter case; null when there is none.
+   * @example
+   * ```ts
+   * const user = await users.findUserByEmail('Ada@Example.com')
+   * ```
+   */
+  findUserByEmail(email: string): Promise<User | null>
+  /**
+   * Changes `email`, `name`, `isActive`, `emailVerified` or `password`.
+   * @throws {ValidationError}. {NotFoundError}. {ConflictError} when the new email is taken.
+   * @example
+   * ```ts
+   * const user = await users.updateUser(id, { emailVerified: true })
+   * ```
+   */
+  updateUser(id: string, patch: UserPatch): Promise<User>
+  /**
+   * Deletes a user and, by cascade, every task of theirs; returns the user as it was.
+   * @throws {NotFoundError}.
+   * @example
+   * ```ts
+   * await users.deleteUser(id)
+   * ```
+   */
+  deleteUser(id: string): Promise<User>
+  /**
+   * Returns the user when the password matches, else null; takes the same
+   * time whether or not the email exists. A matching bcrypt hash, or one
+   * made at a lower scrypt cost, is replaced by a current scrypt hash.
+   * @throws {ValidationError} when the email is malformed or the password is not a string of ≤ 1024 characters.
+   * @example
+   * ```ts
+   * const user = await users.verifyPassword('ada@example.com', 'correct horse')
+   * ```
+   */
+  verifyPassword(email: string, password: string): Promise<User | null>
+}
+
+const USER_COLUMNS = [
+  'id',
+  'email',
+  'name',
+  'is_active as isActive',
+  'email_verified as emailVerified',
+  'created_at as createdAt',
+  'updated_at as updatedAt',
+] as const
+
+/**
+ * Creates the user store over a database or a transaction.
+ *
+ * @example
+ * ```ts
+ * const users = createUserStore(db)
+ * const ada = await users.createUser({ email: 'ada@example.com', password: 'correct horse' })
+ * ```
+ */
+export function createUserStore(db: Kysely<Database>, options: UserStoreOptions = {}): UserStore {
+  const cost = options.scrypt ?? OWASP_SCRYPT_COST
+  const emulated = isEmulatedPostgres(db)
+  const runner = new QueryRunner(db)
+  const touched = emulated ? placeholder<Date>('now') : NOW
+  const clock = () => (emulated ? monotonicNow() : undefined)
+  let decoyHash: Promise<string> | undefined
+
+  const byId = <Q>(query: Q) => (query as any).where('id', '=', placeholder<string>('id')) as Q
+
+  async function one(key: string, build: () => any, values: Record<string, unknown>, context = {}) {
+    const { rows } = await runner.run<User>(key, build, { now: clock(), ...values }, context)
+    const user = rows[0]
+    if (!user) throw new NotFoundError(`User ${String(values.id)} does not exist`)
+    return user
+  }
+
+  return {
+    async createUser(input) {
+      const user = parseInput(userInputSchema, input, 'input')
+      const id = user.id ?? randomUUID()
+      const passwordHash =
+        user.password !== undefined ? await hashPassword(user.password, cost) : (user.passwordHash ?? null)
+      const { rows } = await runner.run<User>(
+        'createUser',
+        () =>
+          db
+            .insertInto('users')
+            .values({
+              id: placeholder('id'),
+              email: placeholder('email'),
+              name: placeholder('name'),
+              password_hash: placeholder('passwordHash'),
+            })
+            .returning(USER_COLUMNS),
+        { id, email: user.email, name: user.name ?? null, passwordHash },
+        { duplicate: `A user with email ${user.email} or id ${id} already exists` },
+      )
+      return rows[0]!
+    },
+
+    async getUser(id) {
+      const userId = parseInput(userIdSchema, id, 'id')
+      return one('getUser', () => byId(db.selectFrom('users').select(USER_COLUMNS)), { id: userId })
+    },
+
+    async findUserByEmail(email) {
+      const address = parseInput(emailSchema, email, 'email')
+      const { rows } = await runner.run<User>(
+        'findUserByEmail',
+        () => db.selectFrom('users').select(USER_COLUMNS).where('email', '=', placeholder<string>('email')),
+        { email: address },
+      )
+      return rows[0] ?? null
+    },
+
+    async updateUser(id, patch) {
+      const userId = parseInput(userIdSchema, id, 'id')
+      const changes = parseInput(userPatchSchema, patch, 'patch')
+      const passwordHash = changes.password === undefined ? undefined : await hashPassword(changes.password, cost)
+      const fields = (['email', 'name', 'isActive', 'emailVerified', 'password'] as const).filter(
+        (field) => changes[field] !== undefined,
+      )
+      return one(
+        `updateUser:${fields.join(',')}`,
+        () =>
+          byId(
+            db
+              .updateTable('users')
+              .set({
+                ...(changes.email !== undefined && { email: placeholder('email') }),
+                ...(changes.name !== undefined && { name: placeholder('name') }),
+                ...(changes.isActive !== undefined && { is_active: placeholder('isActive') }),
+                ...(changes.emailVerified !== undefined && { email_verified: placeholder('emailVerified') }),
+                ...(passwordHash !== undefined && { password_hash: placeholder('passwordHash') }),
+                updated_at: touched,
+              })
+              .returning(USER_COLUMNS),
+          ),
+        { ...changes, id: userId, passwordHash },
+        { duplicate: `A user with email ${changes.email} already exists` },
+      )
+    },
+
+    async deleteUser(id) {
+      const userId = parseInput(userIdSchema, id, 'id')
+      return one('deleteUser', () => byId(db.deleteFrom('users').returning(USER_COLUMNS)), { id: userId })
+    },
+
+    async verifyPassword(email, password) {
+      const address = parseInput(emailSchema, email, 'email')
+      if (typeof password !== 'string' || codePointLength(password) > 1024) {
+        throw new ValidationError([{ path: ['password'], message: 'must be a string of at most 1024 characters' }])
+      }
+      const { rows } = await runner.run<User & { passwordHash: string | null }>(
+        'findCredentials',
+        () =>
+          db
+            .selectFrom('users')
+            .select([...USER_COLUMNS, 'password_hash as passwordHash'])
+            .where('email', '=', placeholder<string>('email')),
+        { email: address },
+      )
+      const found = rows[0]
+      if (!found?.passwordHash) {
+        // Same work as a real check, so timing does not reveal which emails exist.
+        decoyHash ??= hashPassword('decoy password', cost)
+        await checkPassword(password, await decoyHash, cost)
+        return null
+      }
+      const { passwordHash, ...user } = found
+      const { match, needsUpgrade } = await checkPassword(password, passwordHash, cost)
+      if (!match) return null
+      if (!needsUpgrade) return user
+      const upgraded = await hashPassword(password, cost)
+      return one(
+        'upgradePasswordHash',
+        () =>
+          byId(
+            db
+              .updateTable('users')
+              .set({ password_hash: placeholder('passwordHash') })
+              .where('password_hash', '=', placeholder<string>('previousHash'))
+              .returning(USER_COLUMNS),
+          ),
+        { id: user.id, passwordHash: upgraded, previousHash: passwordHash },
+      ).catch(() => user)
+    },
+  }
+}

@@ -1,0 +1,20 @@
+export { MAX_INTEGER, taskIdSchema, userIdSchema } from './id-schemas.js'
+export { parseInput } from './parse-input.js'
+export {
+  allTasksQuerySchema,
+  TASK_SORTS,
+  type TaskInput,
+  type TaskPatch,
+  taskInputSchema,
+  taskPatchSchema,
+  taskQuerySchema,
+} from './task-schemas.js'
+export { codePointLength } from './text-rules.js'
+export {
+  emailSchema,
+  passwordSchema,
+  type UserInput,
+  type UserPatch,
+  userInputSchema,
+  userPatchSchema,
+} from './user-schemas.js'
