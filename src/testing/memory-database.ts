@@ -41,6 +41,14 @@ export async function createMemoryDatabase(options: MemoryDatabaseOptions = {}):
       returns: DataType.integer,
       implementation: (text: string) => [...text].length,
     })
+    // pg-mem's pg adapter mangles backslashes in parameters, so LIKE escapes
+    // cannot work there; the task store matches search text with this instead.
+    schema.registerFunction({
+      name: 'taskstore_contains',
+      args: [DataType.text, DataType.text],
+      returns: DataType.bool,
+      implementation: (haystack: string, needle: string) => haystack.toLowerCase().includes(needle.toLowerCase()),
+    })
     schema.registerFunction({
       name: 'btrim',
       args: [DataType.text],
