@@ -1,4 +1,4 @@
-import { ConfigError } from '../errors/index.js'
+import { ConfigError, TaskstoreError } from '../errors/index.js'
 
 const TRANSIENT_ERRNO = new Set([
   'ECONNREFUSED',
@@ -63,6 +63,8 @@ export function explainRejectedStartupParameter(error: unknown): ConfigError | n
 export function isTransientConnectionFailure(error: unknown, depth = 0): boolean {
   if (error == null || depth > 8) return false
   if (depth === 0 && isRejectedStartupParameter(error)) return false
+  // the package's own errors are already classified: only `unavailable` is worth a retry
+  if (error instanceof TaskstoreError) return error.code === 'unavailable'
   const code = codeOf(error)
   if (code && (TRANSIENT_ERRNO.has(code) || TRANSIENT_SQLSTATE.has(code) || code.startsWith('08'))) return true
   if (error instanceof AggregateError && error.errors.some((inner) => isTransientConnectionFailure(inner, depth + 1)))
@@ -91,6 +93,7 @@ export function isCertificateFailure(error: unknown, depth = 0): boolean {
  */
 export function isConnectionFailure(error: unknown): boolean {
   if (isRejectedStartupParameter(error)) return false
+  if (error instanceof TaskstoreError) return error.code === 'unavailable'
   if (isTransientConnectionFailure(error) || isCertificateFailure(error)) return true
   const code = codeOf(error)
   if (code !== undefined && (code.startsWith('28') || code === '3D000')) return true

@@ -1,6 +1,6 @@
 import type { PostgresPool } from 'kysely'
 import { ConfigError } from '../errors/index.js'
-import { explainRejectedParameters } from './pg-pool.js'
+import { explainRejectedParameters, listenForClientErrors } from './pg-pool.js'
 import { importPeer, type PoolSettings } from './pool-settings.js'
 import { isNeonHost } from './tls-config.js'
 
@@ -52,6 +52,7 @@ export async function createNeonPool(settings: PoolSettings & { neon: NeonSettin
   // `Client` option, so the option is ignored: set the class afterwards.
   ;(instance as unknown as { Client: unknown }).Client = ConfiguredClient
   instance.on('error', () => {})
+  listenForClientErrors(instance as unknown as Parameters<typeof listenForClientErrors>[0])
   explainRejectedParameters(instance as unknown as { connect(...args: unknown[]): unknown })
   // The Neon driver's types differ from node-postgres's; the protocol and API are the same.
   return instance as unknown as PostgresPool

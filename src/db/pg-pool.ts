@@ -17,8 +17,21 @@ export async function createPgPool({ tls, pool, statementTimeoutMs }: PoolSettin
   // An idle client whose server went away emits 'error'; unheard, that would
   // crash the host. The pool drops the client and the next query reconnects.
   instance.on('error', () => {})
+  listenForClientErrors(instance)
   explainRejectedParameters(instance)
   return instance
+}
+
+/**
+ * A client that is checked out (inside a transaction, say) has no pool
+ * listener for 'error'; when its server goes away it emits one, which would
+ * crash the host. The failure still reaches the query through its promise,
+ * and the pool discards the broken client when it is released.
+ */
+export function listenForClientErrors(pool: { on(event: 'connect', listener: (client: any) => void): unknown }) {
+  pool.on('connect', (client: { on(event: 'error', listener: () => void): unknown }) => {
+    client.on('error', () => {})
+  })
 }
 
 /**
