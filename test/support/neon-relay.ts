@@ -9,6 +9,8 @@ export interface NeonRelay {
   readonly connections: number
   /** Settings for `createDatabase({ driver: 'neon', neon })` that route through this relay. */
   readonly settings: NeonSettings
+  /** Cuts every relayed connection at once, as a network failure would. */
+  dropConnections(): void
   close(): Promise<void>
 }
 
@@ -82,6 +84,10 @@ export async function startNeonRelay(): Promise<NeonRelay> {
       useSecureWebSocket: false,
       pipelineConnect: false,
       pipelineTLS: false,
+    },
+    dropConnections() {
+      for (const socket of sockets) socket.destroy()
+      for (const client of server.clients) client.terminate()
     },
     async close() {
       for (const socket of sockets) socket.destroy()
