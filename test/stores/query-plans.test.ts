@@ -63,11 +63,11 @@ describeEachBackend(
         await store.clearCompleted(user)
         await store.deleteTask(user, first.items[1]!.id)
 
+        const statements = events.filter((event) => !event.error)
         // control: a query no index serves is reported, so the check below can fail
         const unindexed = await explain(logged, `select * from "${schema}".tasks where description = $1`, ['x'])
         expect(sequentialScans(unindexed)).toEqual(['tasks'])
 
-        const statements = events.filter((event) => !event.error)
         expect(statements.length).toBeGreaterThan(25)
         for (const { sql: text, parameters } of statements) {
           const plan = await explain(logged, text, parameters ?? [])
