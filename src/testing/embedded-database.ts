@@ -1,3 +1,4 @@
+import { mkdir } from 'node:fs/promises'
 import { type Kysely, PGliteDialect } from 'kysely'
 import { createDatabase, type Database } from '../db/create-database.js'
 import { importPeer } from '../db/pool-settings.js'
@@ -26,6 +27,7 @@ export interface EmbeddedDatabaseOptions {
  */
 export async function createEmbeddedDatabase(options: EmbeddedDatabaseOptions = {}): Promise<Kysely<Database>> {
   const { PGlite } = await importPeer('@electric-sql/pglite', () => import('@electric-sql/pglite'))
+  if (options.dataDir !== undefined) await mkdir(options.dataDir, { recursive: true })
   const pglite = await PGlite.create(options.dataDir === undefined ? {} : { dataDir: options.dataDir })
   const db = createDatabase({ dialect: new PGliteDialect({ pglite }), schema: options.schema })
   await migrateToLatest(db)
