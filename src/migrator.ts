@@ -1,19 +1,26 @@
 import { type Kysely, sql } from 'kysely'
-import { type Migration, type MigrationResultSet, Migrator } from 'kysely/migration'
-import { MIGRATIONS, type MigrationContext } from '../migrations/index.js'
-import { schemaOf } from './db/database-schema.js'
+import { MIGRATIONS, type MigrationContext, type TaskstoreMigration } from '../migrations/index.js'
+import { SCHEMA_NAME, schemaOf } from './db/database-schema.js'
 import { toUnavailableIfConnectionFailure } from './db/guarded-dialect.js'
 import { redact, redactError } from './db/redaction.js'
 import { ConfigError, MigrationError, TaskstoreError } from './errors/index.js'
 import { isEmulatedPostgres } from './testing/emulation.js'
 
+// Kysely's Migrator layout, so the tables read the same to anyone who knows it;
+// in the store's own schema, so they never meet a host's kysely_migration.
 const MIGRATION_TABLE = 'taskstore_migration'
 const MIGRATION_LOCK_TABLE = 'taskstore_migration_lock'
-const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_$]{0,62}$/
+const LOCK_ROW_ID = 'migration_lock'
+
+/** Steps in order, each under the name recorded in the migration table. */
+export type MigrationList = ReadonlyArray<readonly [name: string, migration: TaskstoreMigration]>
 
 /** Options of the migrate functions. */
 export interface MigrateOptions {
-  /** The schema to migrate. Defaults to the one given to `createDatabase`, else `public`. */
+  /**
+   * The schema to migrate. Defaults to the one `db` is scoped to (`createDatabase`'s
+   * `schema` option, or a later `withSchema`), else `public`.
+   */
   readonly schema?: string
 }
 
@@ -34,6 +41,7 @@ export interface MigrationRun {
  * find nothing to do. A failing step rolls back the whole run.
  *
  * @throws {MigrationError} naming the step that failed.
+ * @throws {DatabaseUnavailableError} when the database cannot be reached.
  * @example
  * ```ts
  * const { applied } = await migrateToLatest(db)
@@ -41,25 +49,27 @@ export interface MigrationRun {
  * ```
  */
 export async function migrateToLatest(db: Kysely<any>, options: MigrateOptions = {}): Promise<MigrationRun> {
-  return runLocked(db, options, (migrator) => migrator.migrateToLatest())
+  return runMigrations(db, 'latest', options)
 }
 
 /**
  * Undoes the most recent migration (one step).
  *
  * @throws {MigrationError} naming the step that failed.
+ * @throws {DatabaseUnavailableError} when the database cannot be reached.
  * @example
  * ```ts
  * const { applied } = await migrateDown(db) // ['0003_touch_updated_at']
  * ```
  */
 export async function migrateDown(db: Kysely<any>, options: MigrateOptions = {}): Promise<MigrationRun> {
-  return runLocked(db, options, (migrator) => migrator.migrateDown())
+  return runMigrations(db, 'down', options)
 }
 
 /**
  * Lists every migration the package ships, with when it ran or `null`.
  *
+ * @throws {DatabaseUnavailableError} when the database cannot be reached.
  * @example
  * ```ts
  * for (const { name, executedAt } of await migrationStatus(db)) {
@@ -69,21 +79,87 @@ export async function migrateDown(db: Kysely<any>, options: MigrateOptions = {})
  */
 export async function migrationStatus(db: Kysely<any>, options: MigrateOptions = {}): Promise<MigrationState[]> {
   const schema = resolveSchema(db, options)
+  const base = db.withoutPlugins()
   try {
-    const executed = await executedMigrations(db.withoutPlugins(), schema)
-    return MIGRATIONS.map(([name]) => ({ name, executedAt: executed.get(name) ?? null }))
+    const tables = await tablesOf(base, schema, isEmulatedPostgres(db))
+    const executed = tables.has(MIGRATION_TABLE) ? await executedMigrations(base, schema) : []
+    const ranAt = new Map(executed.map((row) => [row.name, row.executedAt]))
+    return MIGRATIONS.map(([name]) => ({ name, executedAt: ranAt.get(name) ?? null }))
   } catch (error) {
     throw asMigrationError(error, null, 'Could not read the migration status')
   }
 }
 
-async function executedMigrations(db: Kysely<any>, schema: string): Promise<Map<string, Date>> {
-  const exists = await sql<{ found: boolean }>`
-    select count(*) > 0 as found from information_schema.tables
-    where table_schema = ${schema} and table_name = ${MIGRATION_TABLE}`.execute(db)
-  if (!exists.rows[0]?.found) return new Map()
-  const rows = await db.withSchema(schema).selectFrom(MIGRATION_TABLE).select(['name', 'timestamp']).execute()
-  return new Map(rows.map((row) => [row.name as string, new Date(row.timestamp as string)]))
+/** Which way a run goes: every pending step up, or the latest step down. */
+export type MigrationDirection = 'latest' | 'down'
+
+/**
+ * Runs a list of steps (the package's own by default) in one transaction,
+ * behind a transaction-scoped advisory lock keyed on the schema. The public
+ * functions are thin calls of this; tests pass their own list.
+ *
+ * @internal
+ * @throws {MigrationError} naming the step that failed; on Postgres nothing of the run is left behind.
+ * @example
+ * ```ts
+ * await runMigrations(db, 'latest', { schema: 'taskstore' }, MIGRATIONS)
+ * ```
+ */
+export async function runMigrations(
+  db: Kysely<any>,
+  direction: MigrationDirection,
+  options: MigrateOptions = {},
+  migrations: MigrationList = MIGRATIONS,
+): Promise<MigrationRun> {
+  const schema = resolveSchema(db, options)
+  const emulated = isEmulatedPostgres(db)
+  const context: MigrationContext = { schema, supportsTriggers: !emulated }
+  let running: string | null = null
+  try {
+    // Without the host's plugins: every statement here names its schema itself.
+    const base = db.withoutPlugins()
+    // Read committed whatever the server's default: a process that waited for
+    // the lock must see what the one before it committed. pg-mem cannot parse it.
+    const transaction = emulated ? base.transaction() : base.transaction().setIsolationLevel('read committed')
+    return await transaction.execute(async (trx) => {
+      // Held until commit or rollback and released by the server with the
+      // transaction, on the one connection the transaction runs on: safe
+      // behind a transaction-pooling PgBouncer, and never left behind.
+      // pg-mem has no locks (and runs one statement at a time).
+      if (!emulated) {
+        await sql`select pg_advisory_xact_lock(hashtext(${MIGRATION_TABLE}), hashtext(${schema}))`.execute(trx)
+      }
+      await ensureMigrationTables(trx, schema, emulated)
+      const executed = await executedMigrations(trx, schema)
+      const done = checkExecutedPrefix(executed, migrations, schema)
+      const scoped = trx.withSchema(schema)
+      const applied: string[] = []
+      if (direction === 'latest') {
+        let lastRunAt = Math.max(0, ...executed.map((row) => row.executedAt.getTime()))
+        for (const [name, step] of migrations.slice(done)) {
+          running = name
+          await step.up(scoped, context)
+          // Strictly increasing, like Kysely's Migrator, so the order survives a clock step back.
+          lastRunAt = Math.max(Date.now(), lastRunAt + 1)
+          await scoped
+            .insertInto(MIGRATION_TABLE)
+            .values({ name, timestamp: new Date(lastRunAt).toISOString() })
+            .execute()
+          applied.push(name)
+        }
+      } else if (done > 0) {
+        const [name, step] = migrations[done - 1]!
+        running = name
+        await step.down(scoped, context)
+        await scoped.deleteFrom(MIGRATION_TABLE).where('name', '=', name).execute()
+        applied.push(name)
+      }
+      running = null
+      return { applied }
+    })
+  } catch (error) {
+    throw asMigrationError(error, running, running ? `Migration ${running} failed` : 'Migrating failed')
+  }
 }
 
 function resolveSchema(db: Kysely<any>, options: MigrateOptions): string {
@@ -96,83 +172,99 @@ function resolveSchema(db: Kysely<any>, options: MigrateOptions): string {
   return schema
 }
 
-async function runLocked(
-  db: Kysely<any>,
-  options: MigrateOptions,
-  run: (migrator: Migrator) => Promise<MigrationResultSet>,
-): Promise<MigrationRun> {
-  const schema = resolveSchema(db, options)
-  const emulated = isEmulatedPostgres(db)
-  const context: MigrationContext = { schema, supportsTriggers: !emulated }
-  let failedStep: string | null = null
-  try {
-    // The whole run is one transaction, so every lock is taken and released on
-    // one server connection: safe behind a transaction-pooling PgBouncer.
-    // Without the host's plugins: a schema plugin from createDatabase would
-    // otherwise override where Kysely puts the migration table.
-    return await db
-      .withoutPlugins()
-      .transaction()
-      .execute(async (trx) => {
-        if (!emulated) {
-          await sql`select pg_advisory_xact_lock(hashtext(${MIGRATION_TABLE}), hashtext(${schema}))`.execute(trx)
-        }
-        const migrator = new Migrator({
-          db: trx,
-          provider: { getMigrations: async () => kyselyMigrations(context, emulated) },
-          migrationTableName: MIGRATION_TABLE,
-          migrationLockTableName: MIGRATION_LOCK_TABLE,
-          migrationTableSchema: schema,
-        })
-        const { error, results = [] } = await run(migrator)
-        if (error) {
-          failedStep = results.find((result) => result.status === 'Error')?.migrationName ?? null
-          throw error
-        }
-        return {
-          applied: results.filter((result) => result.status === 'Success').map((result) => result.migrationName),
-        }
-      })
-  } catch (error) {
-    throw asMigrationError(error, failedStep, failedStep ? `Migration ${failedStep} failed` : 'Migrating failed')
+/**
+ * The names of the tables in one schema. Asks the catalog about that schema
+ * only: Kysely's introspector reads every table of the database, which is
+ * slow in a big one and fails while another session drops a schema.
+ */
+async function tablesOf(db: Kysely<any>, schema: string, emulated: boolean): Promise<Set<string>> {
+  if (emulated) {
+    // pg-mem's catalogs are empty; its dialect's introspector reads pg-mem itself.
+    const tables = await db.introspection.getTables({ withInternalKyselyTables: true })
+    return new Set(tables.filter((table) => table.schema === schema).map((table) => table.name))
   }
+  const { rows } = await sql<{ name: string }>`
+    select c.relname as name from pg_catalog.pg_class c
+    join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+    where n.nspname = ${schema} and c.relkind in ('r', 'p')`.execute(db)
+  return new Set(rows.map((row) => row.name))
+}
+
+async function schemaExists(db: Kysely<any>, schema: string): Promise<boolean> {
+  const { rows } = await sql`select 1 from pg_catalog.pg_namespace where nspname = ${schema}`.execute(db)
+  return rows.length > 0
 }
 
 /**
- * Adapts the package's steps to Kysely's `Migration`, scoping each to the
- * schema. On real Postgres each step runs in a savepoint, so a failing step
- * leaves the surrounding transaction usable for Kysely's lock release and
- * then rolls back as a whole.
+ * Creates the schema, the migration table and its lock table when missing.
+ * Looks before creating, so a role without CREATE rights can still run
+ * against a schema that is already set up.
  */
-function kyselyMigrations(context: MigrationContext, emulated: boolean): Record<string, Migration> {
-  const inSavepoint = async (trx: Kysely<any>, step: () => Promise<void>) => {
-    if (emulated) return step()
-    await sql`savepoint taskstore_step`.execute(trx)
-    try {
-      await step()
-      await sql`release savepoint taskstore_step`.execute(trx)
-    } catch (error) {
-      await sql`rollback to savepoint taskstore_step`.execute(trx)
-      throw error
-    }
+async function ensureMigrationTables(trx: Kysely<any>, schema: string, emulated: boolean): Promise<void> {
+  if (emulated || !(await schemaExists(trx, schema))) {
+    await trx.schema.createSchema(schema).ifNotExists().execute()
   }
-  return Object.fromEntries(
-    MIGRATIONS.map(([name, step]) => [
-      name,
-      {
-        up: (trx: Kysely<any>) => inSavepoint(trx, () => step.up(trx.withSchema(context.schema), context)),
-        down: (trx: Kysely<any>) => inSavepoint(trx, () => step.down(trx.withSchema(context.schema), context)),
-      },
-    ]),
-  )
+  const tables = await tablesOf(trx, schema, emulated)
+  const scoped = trx.withSchema(schema)
+  if (!tables.has(MIGRATION_TABLE)) {
+    await scoped.schema
+      .createTable(MIGRATION_TABLE)
+      .addColumn('name', 'varchar(255)', (col) => col.notNull().primaryKey())
+      // An ISO timestamp string, as Kysely's Migrator writes it.
+      .addColumn('timestamp', 'varchar(255)', (col) => col.notNull())
+      .execute()
+  }
+  if (!tables.has(MIGRATION_LOCK_TABLE)) {
+    // Kept for Kysely's layout; the advisory lock above is what serialises runs.
+    await scoped.schema
+      .createTable(MIGRATION_LOCK_TABLE)
+      .addColumn('id', 'varchar(255)', (col) => col.notNull().primaryKey())
+      .addColumn('is_locked', 'integer', (col) => col.notNull().defaultTo(0))
+      .execute()
+    await scoped.insertInto(MIGRATION_LOCK_TABLE).values({ id: LOCK_ROW_ID, is_locked: 0 }).execute()
+  }
+}
+
+interface ExecutedMigration {
+  readonly name: string
+  readonly executedAt: Date
+}
+
+/** The recorded steps, oldest first (ties broken by name, as Kysely does). */
+async function executedMigrations(db: Kysely<any>, schema: string): Promise<ExecutedMigration[]> {
+  const rows = await db.withSchema(schema).selectFrom(MIGRATION_TABLE).select(['name', 'timestamp']).execute()
+  return rows
+    .map((row) => ({ name: row.name as string, executedAt: new Date(row.timestamp as string) }))
+    .sort((a, b) => a.executedAt.getTime() - b.executedAt.getTime() || a.name.localeCompare(b.name))
+}
+
+/**
+ * How many leading steps of the list have run. The recorded steps must be
+ * exactly a prefix of the list: anything else means another version of
+ * taskstore migrated this schema, and running on would corrupt it.
+ *
+ * @throws {MigrationError} when they are not.
+ */
+function checkExecutedPrefix(executed: readonly ExecutedMigration[], migrations: MigrationList, schema: string) {
+  const recorded = new Set(executed.map((row) => row.name))
+  const names = migrations.map(([name]) => name)
+  const unknown = [...recorded].filter((name) => !names.includes(name))
+  const prefix = names.slice(0, recorded.size)
+  if (unknown.length > 0 || prefix.some((name) => !recorded.has(name))) {
+    throw new MigrationError(
+      `Schema "${schema}" records migrations this version of taskstore does not have in this order ` +
+        `(recorded: ${[...recorded].join(', ') || 'none'}; shipped: ${names.join(', ')}). ` +
+        'Upgrade taskstore to the version that migrated it.',
+      unknown[0] ?? null,
+    )
+  }
+  return recorded.size
 }
 
 function asMigrationError(error: unknown, step: string | null, summary: string): TaskstoreError {
-  const mapped = toUnavailableIfConnectionFailure(error)
-  if (mapped instanceof TaskstoreError && !(error instanceof MigrationError)) {
-    if (mapped.code === 'unavailable' || mapped.code === 'config') return mapped
-  }
   if (error instanceof MigrationError) return error
+  const mapped = toUnavailableIfConnectionFailure(error)
+  if (mapped instanceof TaskstoreError && (mapped.code === 'unavailable' || mapped.code === 'config')) return mapped
   const cause = redactError(error)
   const detail = error instanceof Error ? error.message : String(error)
   return new MigrationError(redact(`${summary}: ${detail}`), step, { cause })

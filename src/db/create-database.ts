@@ -2,7 +2,7 @@ import type { ConnectionOptions } from 'node:tls'
 import { type Dialect, Kysely, type LogEvent, PostgresDialect, type PostgresPool } from 'kysely'
 import { ConfigError } from '../errors/index.js'
 import type { DB } from './database.js'
-import { DEFAULT_SCHEMA, rememberSchema } from './database-schema.js'
+import { DEFAULT_SCHEMA, SCHEMA_NAME } from './database-schema.js'
 import { GuardedDialect, toUnavailableIfConnectionFailure } from './guarded-dialect.js'
 import { createNeonPool, type NeonSettings } from './neon-pool.js'
 import { createPgPool } from './pg-pool.js'
@@ -58,7 +58,6 @@ export interface DatabaseOptions {
 }
 
 const DEFAULT_POOL: Required<PoolOptions> = { max: 5, idleTimeoutMillis: 10_000, connectionTimeoutMillis: 5_000 }
-const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_$]{0,62}$/
 
 /**
  * Opens a Kysely database for taskstore: node-postgres, the Neon serverless
@@ -89,9 +88,7 @@ export function createDatabase(options: DatabaseOptions = {}): Kysely<Database> 
     dialect,
     log: options.log && logAdapter(options.log, options.logParameters === true),
   })
-  const scoped = db.withSchema(schema)
-  rememberSchema(scoped, schema)
-  return scoped
+  return db.withSchema(schema)
 }
 
 function connectionDialect(options: DatabaseOptions): Dialect {
