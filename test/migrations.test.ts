@@ -1,0 +1,272 @@
+import { type Kysely, sql } from 'kysely'
+import { afterEach, expect, test } from 'vitest'
+import { MIGRATIONS, type TaskstoreMigration } from '../migrations/index.js'
+import { createDatabase, MigrationError, migrateDown, migrateToLatest, migrationStatus } from '../src/index.js'
+import { runMigrations } from '../src/migrator.js'
+import { describeEachBackend, type TestContext, uniqueSchema } from './support/backends.js'
+import { startTsxChild } from './support/child-process.js'
+
+const SHIPPED = MIGRATIONS.map(([name]) => name)
+
+/** Base tables of a schema, by name. */
+async function tablesIn(db: Kysely<any>, schema: string): Promise<string[]> {
+  const { rows } = await sql<{ table_name: string }>`
+    select table_name from information_schema.tables
+    where table_schema = ${schema}`.execute(db)
+  return rows.map((row) => row.table_name).sort()
+}
+
+async function schemaExists(db: Kysely<any>, schema: string): Promise<boolean> {
+  const { rows } = await sql<{
+    n: number
+  }>`select count(*)::int as n from pg_namespace where nspname = ${schema}`.execute(db)
+  return Number(rows[0]?.n) > 0
+}
+
+async function triggersOn(db: Kysely<any>, schema: string): Promise<string[]> {
+  const { rows } = await sql<{ tgname: string }>`
+    select t.tgname from pg_trigger t
+    join pg_class c on c.oid = t.tgrelid join pg_namespace n on n.oid = c.relnamespace
+    where n.nspname = ${schema} and not t.tgisinternal order by t.tgname`.execute(db)
+  return rows.map((row) => row.tgname)
+}
+
+/** A step that creates a table and then fails on a SQL error. */
+const BROKEN_STEP: TaskstoreMigration = {
+  description: 'fails on purpose, after changing something',
+  async up(db) {
+    await db.schema.createTable('half_done').addColumn('id', 'integer').execute()
+    await sql`select * from ${sql.id('no_such_table')}`.execute(db)
+  },
+  async down() {},
+}
+const WITH_BROKEN_STEP = [...MIGRATIONS, ['0099_broken', BROKEN_STEP] as const]
+
+// Schemas a test creates besides the harness's own; dropped after each test.
+const extraSchemas: Array<{ db: Kysely<any>; schema: string }> = []
+afterEach(async () => {
+  for (const { db, schema } of extraSchemas.splice(0)) {
+    await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(db)
+  }
+})
+/**
+ * Runs `use` on a database whose public schema is free for the test to
+ * fill: a new database on the server (dropped afterwards), or the test file's
+ * own PGlite instance.
+ */
+async function withHostDatabase(context: TestContext, use: (db: Kysely<any>) => Promise<void>): Promise<void> {
+  if (context.backend !== 'postgres') {
+    try {
+      return await use(context.db)
+    } finally {
+      await sql`drop table if exists public.users`.execute(context.db)
+    }
+  }
+  const name = uniqueSchema('host_db')
+  await sql`create database ${sql.id(name)}`.execute(context.db)
+  const url = new URL(process.env.TEST_DATABASE_URL as string)
+  url.pathname = `/${name}`
+  const db = createDatabase({ connectionString: url.toString(), pool: { max: 1 } })
+  try {
+    await use(db)
+  } finally {
+    await db.destroy()
+    await sql`drop database ${sql.id(name)}`.execute(context.db)
+  }
+}
+
+function freshSchema(db: Kysely<any>): string {
+  const schema = uniqueSchema('m')
+  extraSchemas.push({ db, schema })
+  return schema
+}
+
+describeEachBackend('migrateToLatest', (context) => {
+  test('running it again applies nothing and leaves every recorded date as it was', async () => {
+    const { db } = context()
+    const before = await migrationStatus(db)
+    expect(await migrateToLatest(db)).toEqual({ applied: [] })
+    expect(await migrateToLatest(db)).toEqual({ applied: [] })
+    expect(await migrationStatus(db)).toEqual(before)
+  })
+})
+
+describeEachBackend(
+  'migrateToLatest into a schema',
+  (context) => {
+    test('creates a missing schema and applies every step into it, in order', async () => {
+      const { db } = context()
+      const schema = freshSchema(db)
+      expect(await schemaExists(db, schema)).toBe(false)
+      expect(await migrateToLatest(db, { schema })).toEqual({ applied: SHIPPED })
+      expect(await tablesIn(db, schema)).toEqual(['tasks', 'taskstore_migration', 'taskstore_migration_lock', 'users'])
+    })
+
+    test("puts the tables beside a host's own public.users table and leaves that table untouched", async () => {
+      await withHostDatabase(context(), async (db) => {
+        await sql`create table public.users (id serial primary key, login text not null)`.execute(db)
+        await sql`insert into public.users (login) values ('ada'), ('grace')`.execute(db)
+        const schema = uniqueSchema('store')
+        await migrateToLatest(db, { schema })
+        await sql`insert into ${sql.id(schema, 'users')} (id, email) values ('u1', 'ada@example.com')`.execute(db)
+
+        const hostRows = await sql<{
+          id: number
+          login: string
+        }>`select id, login from public.users order by id`.execute(db)
+        expect(hostRows.rows).toEqual([
+          { id: 1, login: 'ada' },
+          { id: 2, login: 'grace' },
+        ])
+        const hostColumns = await sql<{ column_name: string }>`
+          select column_name from information_schema.columns
+          where table_schema = 'public' and table_name = 'users' order by ordinal_position`.execute(db)
+        expect(hostColumns.rows.map((row) => row.column_name)).toEqual(['id', 'login'])
+        expect(await tablesIn(db, 'public')).toEqual(['users'])
+        expect(await tablesIn(db, schema)).toEqual([
+          'tasks',
+          'taskstore_migration',
+          'taskstore_migration_lock',
+          'users',
+        ])
+      })
+    })
+
+    test('defaults to the schema the database is scoped to with withSchema', async () => {
+      const { db } = context()
+      const schema = freshSchema(db)
+      expect(await migrateToLatest(db.withSchema(schema))).toEqual({ applied: SHIPPED })
+      expect(await tablesIn(db, schema)).toContain('tasks')
+      const status = await migrationStatus(db.withSchema(schema))
+      expect(status.every((step) => step.executedAt instanceof Date)).toBe(true)
+    })
+  },
+  { only: ['embedded', 'postgres'] },
+)
+
+describeEachBackend(
+  'migrateDown',
+  (context) => {
+    test('undoes one step per call, and migrating up again rebuilds everything', async () => {
+      const { db, schema } = context()
+      expect(await triggersOn(db, schema)).toEqual(['tasks_touch_updated_at', 'users_touch_updated_at'])
+
+      expect(await migrateDown(db)).toEqual({ applied: ['0003_touch_updated_at'] })
+      expect(await triggersOn(db, schema)).toEqual([])
+      expect(await migrateDown(db)).toEqual({ applied: ['0002_create_tasks'] })
+      expect(await tablesIn(db, schema)).not.toContain('tasks')
+      expect(await migrateDown(db)).toEqual({ applied: ['0001_create_users'] })
+      expect(await tablesIn(db, schema)).toEqual(['taskstore_migration', 'taskstore_migration_lock'])
+      expect(await migrateDown(db)).toEqual({ applied: [] })
+      expect((await migrationStatus(db)).map((step) => step.executedAt)).toEqual([null, null, null])
+
+      expect(await migrateToLatest(db)).toEqual({ applied: SHIPPED })
+      expect(await tablesIn(db, schema)).toEqual(['tasks', 'taskstore_migration', 'taskstore_migration_lock', 'users'])
+      expect(await triggersOn(db, schema)).toEqual(['tasks_touch_updated_at', 'users_touch_updated_at'])
+      await db.insertInto('users').values({ id: 'u1', email: 'ada@example.com' }).execute()
+      await db.insertInto('tasks').values({ user_id: 'u1', title: 'works again' }).execute()
+      expect(await db.selectFrom('tasks').select('title').execute()).toEqual([{ title: 'works again' }])
+    })
+  },
+  { only: ['embedded', 'postgres'] },
+)
+
+describeEachBackend('migrationStatus', (context) => {
+  test('lists every shipped migration in order with the date it ran', async () => {
+    const { db } = context()
+    const status = await migrationStatus(db)
+    expect(status.map((step) => step.name)).toEqual(SHIPPED)
+    const times = status.map((step) => step.executedAt?.getTime() ?? Number.NaN)
+    for (const time of times) expect(Math.abs(Date.now() - time)).toBeLessThan(10 * 60_000)
+    expect([...times].sort((a, b) => a - b)).toEqual(times)
+  })
+
+  test('shows a step undone by migrateDown as pending', async () => {
+    const { db } = context()
+    await migrateDown(db)
+    const status = await migrationStatus(db)
+    expect(status.map((step) => step.executedAt === null)).toEqual([false, false, true])
+  })
+
+  test('shows every step as pending in a schema that was never migrated', async () => {
+    const { db } = context()
+    const status = await migrationStatus(db, { schema: uniqueSchema('never') })
+    expect(status).toEqual(SHIPPED.map((name) => ({ name, executedAt: null })))
+  })
+})
+
+describeEachBackend(
+  'a failing migration',
+  (context) => {
+    test('throws MigrationError naming the step, and a fresh schema is left without any of the run', async () => {
+      const { db } = context()
+      const schema = freshSchema(db)
+      const failure = await runMigrations(db, 'latest', { schema }, WITH_BROKEN_STEP).catch((error) => error)
+      expect(failure).toBeInstanceOf(MigrationError)
+      expect(failure.migrationName).toBe('0099_broken')
+      expect(failure.message).toContain('0099_broken')
+      expect(failure.message).toContain('no_such_table')
+      expect(failure.cause).toBeDefined()
+      expect(await schemaExists(db, schema)).toBe(false)
+    })
+
+    test('on a migrated schema, undoes what the failing step did and keeps the earlier steps', async () => {
+      const { db, schema } = context()
+      const before = await migrationStatus(db)
+      const failure = await runMigrations(db, 'latest', {}, WITH_BROKEN_STEP).catch((error) => error)
+      expect(failure).toBeInstanceOf(MigrationError)
+      expect(await tablesIn(db, schema)).not.toContain('half_done')
+      expect(await migrationStatus(db)).toEqual(before)
+      const recorded = await sql<{ name: string }>`
+        select name from ${sql.id(schema, 'taskstore_migration')} order by name`.execute(db)
+      expect(recorded.rows.map((row) => row.name)).toEqual(SHIPPED)
+    })
+  },
+  { only: ['embedded', 'postgres'] },
+)
+
+describeEachBackend(
+  'a failing migration',
+  (context) => {
+    // pg-mem cannot undo DDL, so only the error itself is checked there.
+    test('throws MigrationError naming the step', async () => {
+      const failure = await runMigrations(context().db, 'latest', {}, WITH_BROKEN_STEP).catch((error) => error)
+      expect(failure).toBeInstanceOf(MigrationError)
+      expect(failure.migrationName).toBe('0099_broken')
+    })
+  },
+  { only: ['memory'] },
+)
+
+describeEachBackend(
+  'concurrent migrations',
+  (context) => {
+    test('two processes migrating one fresh schema at once: one applies, the other finds nothing to do, no lock is left', async () => {
+      const { db } = context()
+      const schema = freshSchema(db)
+      const url = process.env.TEST_DATABASE_URL as string
+      const children = [0, 1].map(() => startTsxChild('test/support/migrate-child.ts', [url, schema]))
+      try {
+        const ready = await Promise.all(children.map((child) => child.next()))
+        const pids = ready.map((message) => message.pid as number)
+        // Both are connected and waiting: release them together.
+        for (const child of children) child.send('go')
+        const results = await Promise.all(children.map((child) => child.next()))
+        expect(results.filter((result) => result.error)).toEqual([])
+        const applied = results.map((result) => result.applied as string[]).sort((a, b) => a.length - b.length)
+        expect(applied).toEqual([[], SHIPPED])
+
+        // Both server sessions are still open: a lock one of them leaked would show here.
+        const locks = await sql<{ n: number }>`
+          select count(*)::int as n from pg_locks
+          where locktype = 'advisory' and pid = any(${pids}::int[])`.execute(db)
+        expect(locks.rows[0]?.n).toBe(0)
+        expect(await tablesIn(db, schema)).toContain('tasks')
+      } finally {
+        for (const child of children) child.send('exit')
+        await Promise.all(children.map((child) => child.exited))
+      }
+    })
+  },
+  { only: ['postgres'] },
+)
