@@ -16,7 +16,11 @@ export interface BenchPlan {
   readonly connectionString: string
   readonly dataset: DatasetSpec
   readonly reseed: boolean
-  /** Interleaved rounds per latency measurement (store batch, raw batch, …). */
+  /**
+   * Interleaved rounds per latency measurement: store then raw, then raw then
+   * store, … An even number, so each client goes first equally often (the
+   * second batch finds the first one's rows in cache).
+   */
   readonly rounds: number
   /** Aim for this much time per batch; iterations follow from a warm-up. */
   readonly batchTargetMs: number
@@ -24,6 +28,7 @@ export interface BenchPlan {
   readonly maxIterations: number
   readonly poolMax: number
   readonly throughputWorkers: number
+  /** Even, like `rounds`: each client starts a round equally often. */
   readonly throughputRounds: number
   /** Per client and round; the total per client is rounds × this. */
   readonly throughputSegmentMs: number
@@ -80,7 +85,7 @@ export function readPlan(
         connectionString,
         dataset: QUICK_DATASET,
         reseed: argv.includes('--reseed'),
-        rounds: 5,
+        rounds: 6,
         batchTargetMs: 40,
         minIterations: 10,
         maxIterations: 100,
@@ -95,14 +100,14 @@ export function readPlan(
         connectionString,
         dataset: FULL_DATASET,
         reseed: argv.includes('--reseed'),
-        rounds: 7,
-        batchTargetMs: 400,
+        rounds: 8,
+        batchTargetMs: 350,
         minIterations: 30,
         maxIterations: 600,
         poolMax: 10,
         throughputWorkers: 32,
-        throughputRounds: 3,
-        throughputSegmentMs: 5_000,
+        throughputRounds: 4,
+        throughputSegmentMs: 4_000,
         resultsName: 'latest',
       }
   return { plan }

@@ -108,7 +108,9 @@ export async function warmPools(context: BenchContext): Promise<void> {
   const { plan } = context
   await Promise.all(Array.from({ length: plan.poolMax }, () => context.raw.query('select 1')))
   await Promise.all(
-    Array.from({ length: plan.poolMax }, () => context.store.countTasks(userIds.scratch).then(() => undefined)),
+    Array.from({ length: plan.poolMax }, () =>
+      context.store.getTasks(userIds.scratch, { limit: 1 }).then(() => undefined),
+    ),
   )
 }
 

@@ -54,7 +54,7 @@ export async function runCountSuite(context: BenchContext, fixtures: Fixtures): 
         { label: 'raw', run: () => runTemplate(context.raw, template, slots) },
         { label: 'plain count', run: () => context.raw.query(plainSql, [largest.userId]) },
       ],
-      { rounds: Math.min(5, context.plan.rounds), minIterations: 20 },
+      { rounds: Math.min(6, context.plan.rounds), minIterations: 20 },
     )
     return { store: summarize(store!), raw: summarize(raw!), plainCount: summarize(plainCount!) }
   }

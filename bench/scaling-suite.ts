@@ -46,7 +46,7 @@ export async function runScalingSuite(
         { label: 'raw deep', run: () => runTemplate(context.raw, deep, { userId }) },
         { label: 'raw offset', run: () => context.raw.query(offsetSql, [userId, depth]) },
       ],
-      { rounds: Math.min(5, context.plan.rounds), minIterations: Math.min(20, context.plan.minIterations) },
+      { rounds: Math.min(6, context.plan.rounds), minIterations: Math.min(20, context.plan.minIterations) },
     )
     const [storeFirst, rawFirst, storeDeep, rawDeep, rawOffset] = samples.map(summarize) as [
       LatencySummary,
