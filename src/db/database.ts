@@ -10,6 +10,12 @@ export type Generated<T> =
 
 export type Timestamp = ColumnType<Date, Date | string, Date | string>
 
+export interface TaskCounts {
+  completed: Generated<number>
+  total: Generated<number>
+  user_id: string
+}
+
 export interface Tasks {
   completed: Generated<boolean>
   completed_at: Timestamp | null
@@ -34,6 +40,7 @@ export interface Users {
 }
 
 export interface DB {
+  task_counts: TaskCounts
   tasks: Tasks
   users: Users
 }

@@ -296,14 +296,17 @@ export function createTaskStore(db: Kysely<Database>): TaskStore {
       const { rows } = await run<{ total: number | string; completed: number | string }>(
         'count',
         () =>
-          db
-            .selectFrom('tasks')
-            .select([
-              sql<number>`count(*)::int`.as('total'),
-              // count(*) FILTER is silently ignored by pg-mem
-              sql<number>`count(case when completed then 1 end)::int`.as('completed'),
-            ])
-            .where('user_id', '=', placeholder<string>('userId')),
+          emulated
+            ? db
+                .selectFrom('tasks')
+                .select([
+                  sql<number>`count(*)::int`.as('total'),
+                  // count(*) FILTER is silently ignored by pg-mem
+                  sql<number>`count(case when completed then 1 end)::int`.as('completed'),
+                ])
+                .where('user_id', '=', placeholder<string>('userId'))
+            : // kept current by triggers in the same transaction as every change (migration 0004)
+              db.selectFrom('task_counts').select(['total', 'completed']).where('user_id', '=', placeholder<string>('userId')),
         { userId: owner },
       )
       const total = Number(rows[0]?.total ?? 0)
