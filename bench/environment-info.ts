@@ -7,6 +7,8 @@ export interface MachineInfo {
   readonly memoryGiB: number
   readonly os: string
   readonly node: string
+  /** 1, 5 and 15-minute load averages when the run started: above `cores`, other work competed for the CPU. */
+  readonly loadAverage: readonly number[]
 }
 
 export interface PostgresInfo {
@@ -35,6 +37,7 @@ export function describeMachine(): MachineInfo {
     memoryGiB: Math.round(os.totalmem() / 2 ** 30),
     os: `${os.type()} ${os.release()} ${os.arch()}`,
     node: process.version,
+    loadAverage: os.loadavg().map((load) => Math.round(load * 100) / 100),
   }
 }
 

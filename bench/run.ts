@@ -30,6 +30,11 @@ async function main(): Promise<number> {
   const context = openContext(plan)
   try {
     const machine = describeMachine()
+    if (machine.loadAverage[0]! > machine.cores) {
+      log(
+        `Note: load average ${machine.loadAverage[0]} on ${machine.cores} cores — other work competes for the CPU; expect noisy numbers.`,
+      )
+    }
     const postgres = await describePostgres(context.admin)
     const dataset = await ensureDataset(context.admin, context.db, plan.dataset, plan.reseed)
     log(
@@ -58,6 +63,7 @@ async function main(): Promise<number> {
       mode: plan.mode,
       startedAt,
       durationSeconds: Math.round((performance.now() - started) / 1000),
+      loadAverageAtEnd: describeMachine().loadAverage,
       machine,
       postgres,
       dataset: { ...plan.dataset, ...dataset },

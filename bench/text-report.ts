@@ -26,6 +26,7 @@ export function formatReport(results: BenchResults): string {
   out.push(
     `taskstore benchmark (${results.mode}) — ${dataset.tasks.toLocaleString('en-US')} tasks, ${dataset.users.toLocaleString('en-US')} users in ${dataset.schema}`,
     `${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.os}, Node ${machine.node}`,
+    `load average ${machine.loadAverage.join(' / ')} at the start, ${results.loadAverageAtEnd.join(' / ')} at the end`,
     `${postgres.version.split(' on ')[0]}`,
     '',
     'Latency per call (µs), taskstore vs raw pg sending the same SQL, interleaved rounds',
