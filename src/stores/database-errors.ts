@@ -33,6 +33,7 @@ function inferSqlState(error: unknown): string | undefined {
   if (/duplicate key|unique constraint/i.test(message)) return '23505'
   if (/check constraint/i.test(message)) return '23514'
   if (/violates not-null constraint/i.test(message)) return '23502'
+  if (/value too long/i.test(message)) return '22001'
   if (/relation "[^"]*" does not exist/i.test(message)) return '42P01'
   return undefined
 }
