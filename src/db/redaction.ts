@@ -26,11 +26,27 @@ function passwordOf(connectionString: string): string | null {
   }
 }
 
+// A password this long is replaced wherever it occurs. A shorter one only
+// where it stands on its own: replacing "x" or "test" inside every word
+// would mangle every message ("te[redacted]t") and hide nothing.
+const ANYWHERE_MIN_LENGTH = 8
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+}
+
 /** Replaces every known password in a text, and the password part of any URL in it. */
 export function redact(text: string): string {
   let result = text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)[^@\s]*@/gi, `$1${REDACTED}@`)
   for (const secret of KNOWN_SECRETS) {
-    if (secret.length > 0) result = result.split(secret).join(REDACTED)
+    if (secret.length >= ANYWHERE_MIN_LENGTH) {
+      result = result.split(secret).join(REDACTED)
+    } else if (secret.length > 0) {
+      result = result.replace(
+        new RegExp(`(?<![\\p{L}\\p{N}])${escapeRegExp(secret)}(?![\\p{L}\\p{N}])`, 'gu'),
+        REDACTED,
+      )
+    }
   }
   return result
 }
