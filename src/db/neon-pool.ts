@@ -1,5 +1,6 @@
 import type { PostgresPool } from 'kysely'
 import { ConfigError } from '../errors/index.js'
+import { discardBrokenClients } from './discard-broken-clients.js'
 import { explainRejectedParameters, listenForClientErrors } from './pg-pool.js'
 import { importPeer, type PoolSettings } from './pool-settings.js'
 import { isNeonHost } from './tls-config.js'
@@ -55,7 +56,7 @@ export async function createNeonPool(settings: PoolSettings & { neon: NeonSettin
   listenForClientErrors(instance as unknown as Parameters<typeof listenForClientErrors>[0])
   explainRejectedParameters(instance as unknown as { connect(...args: unknown[]): unknown })
   // The Neon driver's types differ from node-postgres's; the protocol and API are the same.
-  return instance as unknown as PostgresPool
+  return discardBrokenClients(instance as unknown as Parameters<typeof discardBrokenClients>[0])
 }
 
 async function loadWs(): Promise<unknown> {

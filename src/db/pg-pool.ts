@@ -1,5 +1,6 @@
 import type { PostgresPool } from 'kysely'
 import { explainRejectedStartupParameter } from './connection-failure.js'
+import { discardBrokenClients } from './discard-broken-clients.js'
 import { importPeer, type PoolSettings } from './pool-settings.js'
 
 /** Opens a node-postgres pool; `pg` is imported here, on first use, and nowhere else. */
@@ -19,7 +20,7 @@ export async function createPgPool({ tls, pool, statementTimeoutMs }: PoolSettin
   instance.on('error', () => {})
   listenForClientErrors(instance)
   explainRejectedParameters(instance)
-  return instance
+  return discardBrokenClients(instance)
 }
 
 /**
