@@ -7,6 +7,7 @@ import { describeEachBackend, type TestContext, uniqueSchema } from './support/b
 import { startTsxChild } from './support/child-process.js'
 
 const SHIPPED = MIGRATIONS.map(([name]) => name)
+const STORE_TABLES = ['tasks', 'taskstore_migration', 'taskstore_migration_lock', 'users']
 
 /** Base tables of a schema, by name. */
 async function tablesIn(db: Kysely<any>, schema: string): Promise<string[]> {
@@ -99,7 +100,7 @@ describeEachBackend(
       const schema = freshSchema(db)
       expect(await schemaExists(db, schema)).toBe(false)
       expect(await migrateToLatest(db, { schema })).toEqual({ applied: SHIPPED })
-      expect(await tablesIn(db, schema)).toEqual(['tasks', 'taskstore_migration', 'taskstore_migration_lock', 'users'])
+      expect(await tablesIn(db, schema)).toEqual(expect.arrayContaining(STORE_TABLES))
     })
 
     test("puts the tables beside a host's own public.users table and leaves that table untouched", async () => {
@@ -123,12 +124,7 @@ describeEachBackend(
           where table_schema = 'public' and table_name = 'users' order by ordinal_position`.execute(db)
         expect(hostColumns.rows.map((row) => row.column_name)).toEqual(['id', 'login'])
         expect(await tablesIn(db, 'public')).toEqual(['users'])
-        expect(await tablesIn(db, schema)).toEqual([
-          'tasks',
-          'taskstore_migration',
-          'taskstore_migration_lock',
-          'users',
-        ])
+        expect(await tablesIn(db, schema)).toEqual(expect.arrayContaining(STORE_TABLES))
       })
     })
 
@@ -147,22 +143,25 @@ describeEachBackend(
 describeEachBackend(
   'migrateDown',
   (context) => {
-    test('undoes one step per call, and migrating up again rebuilds everything', async () => {
+    test('undoes one step per call, newest first, and migrating up again rebuilds everything', async () => {
       const { db, schema } = context()
-      expect(await triggersOn(db, schema)).toEqual(['tasks_touch_updated_at', 'users_touch_updated_at'])
+      const tablesBefore = await tablesIn(db, schema)
+      const triggersBefore = await triggersOn(db, schema)
+      expect(triggersBefore).toEqual(expect.arrayContaining(['tasks_touch_updated_at', 'users_touch_updated_at']))
 
-      expect(await migrateDown(db)).toEqual({ applied: ['0003_touch_updated_at'] })
-      expect(await triggersOn(db, schema)).toEqual([])
-      expect(await migrateDown(db)).toEqual({ applied: ['0002_create_tasks'] })
-      expect(await tablesIn(db, schema)).not.toContain('tasks')
-      expect(await migrateDown(db)).toEqual({ applied: ['0001_create_users'] })
+      for (const [index, name] of [...SHIPPED.entries()].reverse()) {
+        expect(await migrateDown(db)).toEqual({ applied: [name] })
+        const status = await migrationStatus(db)
+        expect(status.map((step) => step.executedAt !== null)).toEqual(SHIPPED.map((_, at) => at < index))
+        if (name === '0003_touch_updated_at') expect(await triggersOn(db, schema)).toEqual([])
+        if (name === '0002_create_tasks') expect(await tablesIn(db, schema)).not.toContain('tasks')
+      }
       expect(await tablesIn(db, schema)).toEqual(['taskstore_migration', 'taskstore_migration_lock'])
       expect(await migrateDown(db)).toEqual({ applied: [] })
-      expect((await migrationStatus(db)).map((step) => step.executedAt)).toEqual([null, null, null])
 
       expect(await migrateToLatest(db)).toEqual({ applied: SHIPPED })
-      expect(await tablesIn(db, schema)).toEqual(['tasks', 'taskstore_migration', 'taskstore_migration_lock', 'users'])
-      expect(await triggersOn(db, schema)).toEqual(['tasks_touch_updated_at', 'users_touch_updated_at'])
+      expect(await tablesIn(db, schema)).toEqual(tablesBefore)
+      expect(await triggersOn(db, schema)).toEqual(triggersBefore)
       await db.insertInto('users').values({ id: 'u1', email: 'ada@example.com' }).execute()
       await db.insertInto('tasks').values({ user_id: 'u1', title: 'works again' }).execute()
       expect(await db.selectFrom('tasks').select('title').execute()).toEqual([{ title: 'works again' }])
@@ -185,7 +184,7 @@ describeEachBackend('migrationStatus', (context) => {
     const { db } = context()
     await migrateDown(db)
     const status = await migrationStatus(db)
-    expect(status.map((step) => step.executedAt === null)).toEqual([false, false, true])
+    expect(status.map((step) => step.executedAt === null)).toEqual(SHIPPED.map((_, at) => at === SHIPPED.length - 1))
   })
 
   test('shows every step as pending in a schema that was never migrated', async () => {
