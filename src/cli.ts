@@ -12,12 +12,24 @@ Reads the connection string from DATABASE_URL.
   down     undo the most recent migration
   status   list every migration with the date it ran, or "pending"`
 
+function parse(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { schema: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    })
+  } catch (error) {
+    // An unknown option or a missing value: say which, then how to call.
+    console.error(`taskstore: ${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`)
+    return null
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
-  const { positionals, values } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: { schema: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-  })
+  const parsed = parse(argv)
+  if (!parsed) return 2
+  const { positionals, values } = parsed
   const [command, action] = positionals
   if (values.help) {
     console.log(USAGE)
@@ -28,16 +40,23 @@ async function main(argv: string[]): Promise<number> {
     return 2
   }
   const db = createDatabase({ schema: values.schema })
+  const schema = values.schema ?? 'public'
   try {
     if (action === 'status') {
-      for (const { name, executedAt } of await migrationStatus(db)) {
-        console.log(`${name.padEnd(32)} ${executedAt ? executedAt.toISOString() : 'pending'}`)
+      const steps = await migrationStatus(db)
+      const width = Math.max(...steps.map((step) => step.name.length)) + 2
+      console.log(`Migrations in schema "${schema}":`)
+      for (const { name, executedAt } of steps) {
+        console.log(`  ${name.padEnd(width)}${executedAt ? executedAt.toISOString() : 'pending'}`)
       }
+    } else if (action === 'latest') {
+      const { applied } = await migrateToLatest(db)
+      if (applied.length === 0) console.log(`Schema "${schema}" is up to date.`)
+      for (const name of applied) console.log(`applied ${name} in schema "${schema}"`)
     } else {
-      const { applied } = action === 'latest' ? await migrateToLatest(db) : await migrateDown(db)
-      const verb = action === 'latest' ? 'applied' : 'reverted'
-      if (applied.length === 0) console.log(action === 'latest' ? 'Already up to date.' : 'Nothing to revert.')
-      for (const name of applied) console.log(`${verb} ${name}`)
+      const { applied } = await migrateDown(db)
+      if (applied.length === 0) console.log(`Nothing to revert in schema "${schema}".`)
+      for (const name of applied) console.log(`reverted ${name} in schema "${schema}"`)
     }
     return 0
   } finally {
