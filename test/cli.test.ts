@@ -1,0 +1,113 @@
+import { randomBytes } from 'node:crypto'
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { sql } from 'kysely'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { MIGRATIONS } from '../migrations/index.js'
+import { createDatabase } from '../src/index.js'
+import { uniqueSchema } from './support/backends.js'
+import { builtPackage } from './support/built-package.js'
+import { type ProcessResult, runNode } from './support/child-process.js'
+import { closedPort } from './support/fake-postgres.js'
+
+const SHIPPED = MIGRATIONS.map(([name]) => name)
+const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL
+
+let cli: string
+beforeAll(async () => {
+  cli = join(await builtPackage(), 'cli.js')
+}, 180_000)
+
+/** Runs the built `taskstore` bin with DATABASE_URL set to `databaseUrl` (unset when undefined). */
+function taskstore(args: string[], databaseUrl: string | undefined): Promise<ProcessResult> {
+  const env = { ...process.env }
+  delete env.DATABASE_URL
+  if (databaseUrl !== undefined) env.DATABASE_URL = databaseUrl
+  return runNode([cli, ...args], { env })
+}
+
+describe('taskstore CLI', () => {
+  test('the bin is an executable node script', async () => {
+    expect((await readFile(cli, 'utf8')).startsWith('#!/usr/bin/env node\n')).toBe(true)
+  })
+
+  test('--help prints the usage and exits 0', async () => {
+    const result = await taskstore(['--help'], undefined)
+    expect(result.code).toBe(0)
+    expect(result.stdout).toContain('Usage: taskstore migrate <latest|down|status> [--schema NAME]')
+  })
+
+  test('an unknown command or option prints the usage and exits 2', async () => {
+    for (const args of [['migrate', 'sideways'], ['deploy'], ['migrate', 'latest', '--schmea', 'x'], []]) {
+      const result = await taskstore(args, 'postgres://root@127.0.0.1:1/x')
+      expect(result.code, args.join(' ')).toBe(2)
+      expect(result.stderr).toContain('Usage: taskstore migrate')
+    }
+  })
+
+  test('without DATABASE_URL it exits 1 and says to set it', async () => {
+    const result = await taskstore(['migrate', 'status'], undefined)
+    expect(result.code).toBe(1)
+    expect(result.stderr).toMatch(/ConfigError \(config\): .*DATABASE_URL/)
+  })
+
+  test('with the server unreachable it exits 1 and never prints the password', async () => {
+    const password = `cli-Secret-${randomBytes(6).toString('hex')}`
+    const port = await closedPort()
+    for (const action of ['latest', 'status', 'down']) {
+      const result = await taskstore(['migrate', action], `postgres://root:${password}@127.0.0.1:${port}/x`)
+      expect(result.code, action).toBe(1)
+      expect(result.stderr).toMatch(/DatabaseUnavailableError \(unavailable\)/)
+      expect(result.stdout + result.stderr).not.toContain(password)
+    }
+  })
+})
+
+describe.skipIf(!TEST_DATABASE_URL)('taskstore CLI against PostgreSQL (TEST_DATABASE_URL)', () => {
+  const schema = uniqueSchema('cli')
+  const db = TEST_DATABASE_URL ? createDatabase({ connectionString: TEST_DATABASE_URL, pool: { max: 1 } }) : null
+  afterAll(async () => {
+    if (!db) return
+    await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(db)
+    await db.destroy()
+  })
+
+  const statusLines = (stdout: string) =>
+    stdout
+      .split('\n')
+      .filter((line) => line.startsWith('  '))
+      .map((line) => line.trim().split(/\s+/))
+
+  test('migrate status on a fresh schema lists every migration as pending', async () => {
+    const result = await taskstore(['migrate', 'status', '--schema', schema], TEST_DATABASE_URL)
+    expect(result.code, result.stderr).toBe(0)
+    expect(result.stdout).toContain(`Migrations in schema "${schema}":`)
+    expect(statusLines(result.stdout)).toEqual(SHIPPED.map((name) => [name, 'pending']))
+  })
+
+  test('migrate latest applies every step, then finds the schema up to date', async () => {
+    const first = await taskstore(['migrate', 'latest', '--schema', schema], TEST_DATABASE_URL)
+    expect(first.code, first.stderr).toBe(0)
+    expect(first.stdout.trim().split('\n')).toEqual(SHIPPED.map((name) => `applied ${name} in schema "${schema}"`))
+    const second = await taskstore(['migrate', 'latest', '--schema', schema], TEST_DATABASE_URL)
+    expect(second.code).toBe(0)
+    expect(second.stdout.trim()).toBe(`Schema "${schema}" is up to date.`)
+  })
+
+  test('migrate status then shows the date each step ran', async () => {
+    const result = await taskstore(['migrate', 'status', '--schema', schema], TEST_DATABASE_URL)
+    expect(result.code).toBe(0)
+    const lines = statusLines(result.stdout)
+    expect(lines.map(([name]) => name)).toEqual(SHIPPED)
+    for (const [, when] of lines) expect(Number.isNaN(Date.parse(when!))).toBe(false)
+  })
+
+  test('migrate down reverts the latest step, which status then shows as pending', async () => {
+    const last = SHIPPED.at(-1)!
+    const result = await taskstore(['migrate', 'down', '--schema', schema], TEST_DATABASE_URL)
+    expect(result.code, result.stderr).toBe(0)
+    expect(result.stdout.trim()).toBe(`reverted ${last} in schema "${schema}"`)
+    const status = await taskstore(['migrate', 'status', '--schema', schema], TEST_DATABASE_URL)
+    expect(statusLines(status.stdout).at(-1)).toEqual([last, 'pending'])
+  })
+})
