@@ -1,0 +1,69 @@
+import fc from 'fast-check'
+import { expect, test } from 'vitest'
+import { TaskstoreError, ValidationError } from '../../src/index.js'
+import { describeEachBackend } from '../support/backends.js'
+import { FUZZ_RUNS, hostileValue } from './hostile-values.js'
+import { FIXTURE_USERS, FuzzWorld, forgeCursor, invariantViolations, isOutOfRangeDate } from './store-world.js'
+
+const SORTS = ['createdAt', 'updatedAt', 'completedAt', 'priority', 'title'] as const
+const ALICE = FIXTURE_USERS[0].id
+
+// The cursor's checksum is not keyed, so anyone who reads the format can
+// make one that passes it; what it carries must still be checked.
+describeEachBackend(
+  'forged cursors',
+  (context) => {
+    test('a cursor with a correct checksum and any in-range sort key either pages or is a ValidationError', async () => {
+      const world = new FuzzWorld(context().db)
+      await world.prepare()
+      const keys = fc.oneof(
+        fc.constantFrom('1970-01-01T00:00:00.000Z', '9999-12-31T23:59:59.999Z', 'not a date', null, 0, 3, 9, 1.5, 'x'),
+        hostileValue.filter((value) => !isOutOfRangeDate(value)),
+      )
+      await fc.assert(
+        fc.asyncProperty(
+          fc.constantFrom(...SORTS),
+          fc.constantFrom('asc' as const, 'desc' as const),
+          fc.boolean(),
+          keys,
+          fc.oneof(fc.integer({ min: 1, max: 3_000 }), hostileValue),
+          async (sort, order, everyone, key, id) => {
+            const query = { sort, order, limit: 1 }
+            const list = (cursor?: string) =>
+              everyone
+                ? world.tasks.listAllTasks({ ...query, cursor })
+                : world.tasks.getTasks(ALICE, { ...query, cursor })
+            const real = (await list()).nextCursor
+            expect(real).not.toBeNull()
+            const forged = forgeCursor(real!, key, id)
+            // a bigint or a symbol cannot travel in a JSON cursor
+            if (forged === null) return
+            try {
+              const page = await list(forged!)
+              expect(page.items.length).toBeLessThanOrEqual(1)
+            } catch (error) {
+              expect(error, String(error)).toBeInstanceOf(ValidationError)
+            }
+          },
+        ),
+        { numRuns: Math.min(FUZZ_RUNS, 300) },
+      )
+      expect(invariantViolations(await world.snapshot())).toEqual([])
+    })
+
+    // Known bug, kept visible: decodeCursor (src/stores/task-cursor.ts) accepts any date JavaScript can
+    // parse, so year -10000 reaches the database and comes back as `unavailable` ("timestamp out of
+    // range"). When the cursor rejects such dates, this starts failing: drop `.fails` then.
+    test.fails('a forged cursor carrying a date before year 1 is a ValidationError (fails today: it is unavailable)', async () => {
+      const world = new FuzzWorld(context().db)
+      await world.prepare()
+      const real = (await world.tasks.getTasks(ALICE, { sort: 'createdAt', limit: 1 })).nextCursor!
+      const error = await world.tasks
+        .getTasks(ALICE, { sort: 'createdAt', limit: 1, cursor: forgeCursor(real, '-010000-01-01T00:00:00.000Z', 1)! })
+        .catch((caught: unknown) => caught)
+      expect(error).toBeInstanceOf(TaskstoreError)
+      expect(error).toBeInstanceOf(ValidationError)
+    })
+  },
+  { only: ['memory', 'embedded', 'postgres'] },
+)

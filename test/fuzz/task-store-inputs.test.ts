@@ -1,0 +1,7 @@
+import { describeEachBackend } from '../support/backends.js'
+import { fuzzFunctions, TASK_FUNCTIONS } from './store-fuzz.js'
+
+// FUZZ_RUNS calls per function and backend (100 by default; npm run test:fuzz runs 10,000).
+describeEachBackend('fuzzed TaskStore inputs', (context) => fuzzFunctions(TASK_FUNCTIONS, context), {
+  only: ['memory', 'embedded', 'postgres'],
+})
