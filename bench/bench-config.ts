@@ -17,13 +17,13 @@ export interface BenchPlan {
   readonly dataset: DatasetSpec
   readonly reseed: boolean
   /**
-   * Interleaved rounds per latency measurement: store then raw, then raw then
-   * store, … An even number, so each client goes first equally often (the
-   * second batch finds the first one's rows in cache).
+   * Rounds per latency measurement; within a round the clients take turns
+   * of a few calls (see measureInterleaved). An even number, so each client
+   * starts a round equally often.
    */
   readonly rounds: number
-  /** Aim for this much time per batch; iterations follow from a warm-up. */
-  readonly batchTargetMs: number
+  /** Aim for this much time per client and round; iterations follow from a warm-up. */
+  readonly roundTargetMs: number
   readonly minIterations: number
   readonly maxIterations: number
   readonly poolMax: number
@@ -86,13 +86,13 @@ export function readPlan(
         dataset: QUICK_DATASET,
         reseed: argv.includes('--reseed'),
         rounds: 6,
-        batchTargetMs: 40,
+        roundTargetMs: 40,
         minIterations: 10,
         maxIterations: 100,
         poolMax: 10,
         throughputWorkers: 32,
-        throughputRounds: 2,
-        throughputSegmentMs: 1_500,
+        throughputRounds: 4,
+        throughputSegmentMs: 750,
         resultsName: 'quick',
       }
     : {
@@ -101,13 +101,13 @@ export function readPlan(
         dataset: FULL_DATASET,
         reseed: argv.includes('--reseed'),
         rounds: 8,
-        batchTargetMs: 350,
+        roundTargetMs: 350,
         minIterations: 30,
         maxIterations: 600,
         poolMax: 10,
         throughputWorkers: 32,
-        throughputRounds: 4,
-        throughputSegmentMs: 4_000,
+        throughputRounds: 8,
+        throughputSegmentMs: 2_000,
         resultsName: 'latest',
       }
   return { plan }

@@ -23,7 +23,7 @@ interface OpDefinition {
   readonly call: (store: TaskStore, slots: Slots) => Promise<unknown>
   /** Ids for call number `index`; the same for both clients. */
   readonly slots?: (index: number) => Slots
-  /** Each call needs a task of its own (deleteTask): made in bulk before each batch. */
+  /** Each call needs a task of its own (deleteTask): made in bulk before each round. */
   readonly consumesTasks?: boolean
   readonly ownTarget?: string
 }
@@ -132,13 +132,13 @@ export async function runLatencySuite(
   for (const op of operations(fixtures, cursors)) {
     const sentinel = op.consumesTasks ? (await freshScratchTasks(context, 1))[0]! : op.slots!(0)
     const template = await captureTemplate(context, op.call, sentinel)
-    const batches = { store: [] as Slots[], raw: [] as Slots[] }
+    const ownTasks = { store: [] as Slots[], raw: [] as Slots[] }
     const side = (label: 'store' | 'raw', run: (slots: Slots) => Promise<unknown>) => ({
       label,
-      run: (index: number, position: number) => run(op.consumesTasks ? batches[label][position]! : op.slots!(index)),
+      run: (index: number, position: number) => run(op.consumesTasks ? ownTasks[label][position]! : op.slots!(index)),
       prepare: op.consumesTasks
         ? async (iterations: number) => {
-            batches[label] = await freshScratchTasks(context, iterations)
+            ownTasks[label] = await freshScratchTasks(context, iterations)
           }
         : undefined,
     })

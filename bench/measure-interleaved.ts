@@ -1,26 +1,33 @@
 import type { BenchPlan } from './bench-config.js'
 import { timeUs } from './stats.js'
 
-/** One side of a comparison: a call to time, and optional untimed set-up per batch. */
+/** One side of a comparison: a call to time, and optional untimed set-up per round. */
 export interface Contender {
   readonly label: string
   /**
    * Runs one call. `index` is the same sequence for every contender within a
-   * round (so they touch the same rows); `position` counts within the batch.
+   * round (so they touch the same rows); `position` counts within the round.
    */
   readonly run: (index: number, position: number) => Promise<unknown>
-  /** Runs before each batch, untimed: e.g. creates the tasks a delete batch removes. */
+  /** Runs before each round, untimed: e.g. creates the tasks a round of deletes removes. */
   readonly prepare?: (iterations: number) => Promise<void>
 }
 
 const WARM_UP_CALLS = 5
+/**
+ * Calls per turn: short enough that a burst of outside load hits every
+ * client alike, long enough that one client's garbage is mostly collected
+ * in its own turn rather than in the next client's.
+ */
+const CHUNK = 20
 
 /**
- * Times contenders in interleaved rounds — A B, then B A, then A B … — so
- * noise on the machine lands on all of them alike. Every contender runs the
- * same number of calls per batch, sized from a warm-up so a batch of the
- * slowest takes about `plan.batchTargetMs`. Returns samples in µs per
- * contender.
+ * Times contenders in interleaved turns of {@link CHUNK} calls — A B, B A,
+ * A B … (rotated when there are more than two) — so noise on the machine
+ * lands on all of them alike. Every contender runs the same number of calls
+ * per round, sized from a warm-up so a round of the slowest takes about
+ * `plan.roundTargetMs`; `prepare` runs for each before the round. Returns
+ * samples in µs per contender.
  */
 export async function measureInterleaved(
   plan: BenchPlan,
@@ -37,19 +44,21 @@ export async function measureInterleaved(
   const minIterations = options.minIterations ?? plan.minIterations
   const iterations = Math.max(
     minIterations,
-    Math.min(plan.maxIterations, Math.round((plan.batchTargetMs * 1000) / Math.max(slowestUs, 1))),
+    Math.min(plan.maxIterations, Math.round((plan.roundTargetMs * 1000) / Math.max(slowestUs, 1))),
   )
   const rounds = options.rounds ?? plan.rounds
   const samples = contenders.map(() => [] as number[])
   for (let round = 0; round < rounds; round++) {
-    const order = contenders.map((_, k) => k)
-    if (round % 2 === 1) order.reverse()
-    for (const k of order) {
-      const contender = contenders[k]!
-      await contender.prepare?.(iterations)
-      const base = round * iterations
-      for (let position = 0; position < iterations; position++) {
-        samples[k]!.push(await timeUs(() => contender.run(base + position, position)))
+    for (const contender of contenders) await contender.prepare?.(iterations)
+    const base = round * iterations
+    for (let first = 0, turn = 0; first < iterations; first += CHUNK, turn++) {
+      const shift = (turn + round) % contenders.length
+      for (let k = 0; k < contenders.length; k++) {
+        const which = (k + shift) % contenders.length
+        const contender = contenders[which]!
+        for (let position = first; position < Math.min(iterations, first + CHUNK); position++) {
+          samples[which]!.push(await timeUs(() => contender.run(base + position, position)))
+        }
       }
     }
   }
