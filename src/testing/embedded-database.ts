@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises'
 import { type Kysely, PGliteDialect } from 'kysely'
 import { createDatabase, type Database } from '../db/create-database.js'
 import { importPeer } from '../db/pool-settings.js'
-import { migrateToLatest } from '../migrator.js'
+import { migrateOrClose } from './migrate-or-close.js'
 
 /** Options of {@link createEmbeddedDatabase}. */
 export interface EmbeddedDatabaseOptions {
@@ -30,6 +30,6 @@ export async function createEmbeddedDatabase(options: EmbeddedDatabaseOptions = 
   if (options.dataDir !== undefined) await mkdir(options.dataDir, { recursive: true })
   const pglite = await PGlite.create(options.dataDir === undefined ? {} : { dataDir: options.dataDir })
   const db = createDatabase({ dialect: new PGliteDialect({ pglite }), schema: options.schema })
-  await migrateToLatest(db)
+  await migrateOrClose(db)
   return db
 }

@@ -1,8 +1,8 @@
 import type { Kysely } from 'kysely'
 import { createDatabase, type Database } from '../db/create-database.js'
 import { importPeer } from '../db/pool-settings.js'
-import { migrateToLatest } from '../migrator.js'
 import { MemoryDialect } from './memory-dialect.js'
+import { migrateOrClose } from './migrate-or-close.js'
 
 /** Options of {@link createMemoryDatabase}. */
 export interface MemoryDatabaseOptions {
@@ -70,6 +70,6 @@ export async function createMemoryDatabase(options: MemoryDatabaseOptions = {}):
     listTableNames: (schemaName: string) => [...mem.getSchema(schemaName).listTables()].map((table) => table.name),
   }
   const db = createDatabase({ dialect: new MemoryDialect(new Pool(), catalog), schema: options.schema })
-  await migrateToLatest(db)
+  await migrateOrClose(db)
   return db
 }
