@@ -1,7 +1,14 @@
 import { type Kysely, sql } from 'kysely'
 import { afterEach, describe, expect, test } from 'vitest'
 import { MIGRATIONS, type TaskstoreMigration } from '../migrations/index.js'
-import { createDatabase, MigrationError, migrateDown, migrateToLatest, migrationStatus } from '../src/index.js'
+import {
+  ConfigError,
+  createDatabase,
+  MigrationError,
+  migrateDown,
+  migrateToLatest,
+  migrationStatus,
+} from '../src/index.js'
 import { runMigrations } from '../src/migrator.js'
 import { describeEachBackend, type TestContext, uniqueSchema } from './support/backends.js'
 import { startTsxChild } from './support/child-process.js'
@@ -115,6 +122,28 @@ describeEachBackend('migrations', (context) => {
       const { db } = context()
       const status = await migrationStatus(db, { schema: uniqueSchema('never') })
       expect(status).toEqual(SHIPPED.map((name) => ({ name, executedAt: null })))
+    })
+  })
+
+  describe('migrateToLatest on a schema migrated by another version', () => {
+    test('refuses to run when the schema records a step this version does not ship', async () => {
+      const { db, schema } = context()
+      await sql`insert into ${sql.id(schema, 'taskstore_migration')} (name, timestamp)
+        values ('9999_from_a_newer_version', ${new Date().toISOString()})`.execute(db)
+      const failure = await runMigrations(db, 'latest', {}, WITH_BROKEN_STEP).catch((error) => error)
+      expect(failure).toBeInstanceOf(MigrationError)
+      expect(failure.migrationName).toBe('9999_from_a_newer_version')
+      expect(failure.message).toMatch(/Upgrade taskstore/)
+      expect(await tablesIn(db, schema)).not.toContain('half_done')
+    })
+  })
+
+  describe('the schema option', () => {
+    test('a name that is not a plain identifier is a ConfigError, before any SQL runs', async () => {
+      const { db } = context()
+      for (const run of [migrateToLatest, migrateDown, migrationStatus]) {
+        await expect(run(db, { schema: 'x"; drop schema public cascade; --' })).rejects.toBeInstanceOf(ConfigError)
+      }
     })
   })
 
