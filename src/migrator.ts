@@ -38,7 +38,9 @@ export interface MigrationRun {
 /**
  * Applies every pending migration, creating the schema when missing. Safe
  * to call from many processes at once: one applies, the others wait and
- * find nothing to do. A failing step rolls back the whole run.
+ * find nothing to do. A failing step rolls back the whole run. Given a
+ * transaction (`db.transaction().execute(trx => migrateToLatest(trx))`),
+ * the run becomes part of it.
  *
  * @throws {MigrationError} naming the step that failed.
  * @throws {DatabaseUnavailableError} when the database cannot be reached.
@@ -118,10 +120,7 @@ export async function runMigrations(
   try {
     // Without the host's plugins: every statement here names its schema itself.
     const base = db.withoutPlugins()
-    // Read committed whatever the server's default: a process that waited for
-    // the lock must see what the one before it committed. pg-mem cannot parse it.
-    const transaction = emulated ? base.transaction() : base.transaction().setIsolationLevel('read committed')
-    return await transaction.execute(async (trx) => {
+    const run = async (trx: Kysely<any>): Promise<MigrationRun> => {
       // Held until commit or rollback and released by the server with the
       // transaction, on the one connection the transaction runs on: safe
       // behind a transaction-pooling PgBouncer, and never left behind.
@@ -156,7 +155,13 @@ export async function runMigrations(
       }
       running = null
       return { applied }
-    })
+    }
+    // Inside a host's transaction the run is part of it, and commits or rolls back with it.
+    if (base.isTransaction) return await run(base)
+    // Read committed whatever the server's default: a process that waited for
+    // the lock must see what the one before it committed. pg-mem cannot parse it.
+    const transaction = emulated ? base.transaction() : base.transaction().setIsolationLevel('read committed')
+    return await transaction.execute(run)
   } catch (error) {
     throw asMigrationError(error, running, running ? `Migration ${running} failed` : 'Migrating failed')
   }

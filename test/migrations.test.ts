@@ -204,6 +204,24 @@ describeEachBackend(
       })
     })
 
+    describe('migrateToLatest inside a transaction', () => {
+      test("becomes part of the host's transaction: rolled back with it, kept when it commits", async () => {
+        const { db } = context()
+        const schema = freshSchema(db)
+        await db
+          .transaction()
+          .execute(async (trx) => {
+            expect(await migrateToLatest(trx, { schema })).toEqual({ applied: SHIPPED })
+            throw new Error('the host changes its mind')
+          })
+          .catch(() => {})
+        expect(await schemaExists(db, schema)).toBe(false)
+
+        await db.transaction().execute((trx) => migrateToLatest(trx, { schema }))
+        expect((await migrationStatus(db, { schema })).every((step) => step.executedAt !== null)).toBe(true)
+      })
+    })
+
     describe('migrateDown', () => {
       test('undoes one step per call, newest first, and migrating up again rebuilds everything', async () => {
         const { db, schema } = context()
