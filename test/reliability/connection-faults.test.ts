@@ -3,7 +3,13 @@ import { type Kysely, sql } from 'kysely'
 import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from 'vitest'
 import { ConfigError, createDatabase, DatabaseUnavailableError, TaskstoreError } from '../../src/index.js'
 import { type PgBouncer, pgbouncerUnavailableReason, startPgBouncer } from '../support/pgbouncer.js'
-import { freePort, querySuperuser, startThrowawayServer, type ThrowawayServer } from '../support/throwaway-server.js'
+import {
+  freePort,
+  querySuperuser,
+  startThrowawayServer,
+  type ThrowawayServer,
+  throwawayServerUnavailableReason,
+} from '../support/throwaway-server.js'
 import { SecretWitness } from './secret-scan.js'
 
 // One password-protected server for the whole file: every error and log
@@ -13,7 +19,11 @@ const witness = new SecretWitness()
 const opened: Kysely<any>[] = []
 const PASSWORD = () => server.role!.password
 
+const serverSkip = throwawayServerUnavailableReason()
+const skipNote = serverSkip ? ` (${serverSkip})` : ''
+
 beforeAll(async () => {
+  if (serverSkip) return
   server = await startThrowawayServer({ passwordRole: true })
 })
 afterAll(async () => {
@@ -42,7 +52,7 @@ function watchConnectAttempts(port: number): number[] {
   return attempts
 }
 
-describe('nothing listening', () => {
+describe.skipIf(serverSkip !== null)(`nothing listening${skipNote}`, () => {
   test('retries with exponential backoff, then raises DatabaseUnavailableError within the budget', async () => {
     const port = await freePort()
     const attempts = watchConnectAttempts(port)
@@ -118,7 +128,7 @@ describe('nothing listening', () => {
   })
 })
 
-describe('statement timeout', () => {
+describe.skipIf(serverSkip !== null)(`statement timeout${skipNote}`, () => {
   test('a pg_sleep past statementTimeoutMs is cancelled by the server and the connection goes back to the pool', async () => {
     const db = open({ connectionString: server.url(), statementTimeoutMs: 200, pool: { max: 1 } })
     const pid = async () => (await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(db)).rows[0]!.pid
@@ -138,7 +148,7 @@ describe('statement timeout', () => {
 
 const bouncerSkip = pgbouncerUnavailableReason()
 
-describe.skipIf(bouncerSkip !== null)(
+describe.skipIf(bouncerSkip !== null || serverSkip !== null)(
   `statement timeout through PgBouncer${bouncerSkip ? ` (${bouncerSkip})` : ''}`,
   () => {
     let bouncer: PgBouncer
@@ -196,7 +206,7 @@ describe.skipIf(bouncerSkip !== null)(
   },
 )
 
-describe('secrets', () => {
+describe.skipIf(serverSkip !== null)(`secrets${skipNote}`, () => {
   test('the scanner finds a password hidden deep in a cause chain (so the scan below can fail)', () => {
     const probe = new SecretWitness()
     const inner = Object.assign(new Error('connect failed'), { config: { url: `postgres://u:${PASSWORD()}@h/d` } })

@@ -1,5 +1,6 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
+import { accessSync, constants } from 'node:fs'
 import { chmod, chown, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -10,6 +11,17 @@ const run = promisify(execFile)
 
 /** Where Debian puts the PostgreSQL 15 server binaries. */
 export const PG_BIN = process.env.PG_BIN ?? '/usr/lib/postgresql/15/bin'
+
+/** Why a throwaway server cannot be started here (no PostgreSQL server binaries), or null when it can. */
+export function throwawayServerUnavailableReason(): string | null {
+  try {
+    accessSync(join(PG_BIN, 'initdb'), constants.X_OK)
+    accessSync(join(PG_BIN, 'postgres'), constants.X_OK)
+    return null
+  } catch {
+    return `PostgreSQL server binaries are not in ${PG_BIN} (apt-get install -y postgresql-15, or set PG_BIN)`
+  }
+}
 
 /** The OS account throwaway servers and PgBouncer run as: both refuse to run as root. */
 export interface ServiceAccount {
