@@ -159,6 +159,16 @@ describe('createDatabase connection failures', () => {
     expect(elapsed).toBeLessThan(100 + 150 + 150 + 150 + 1_000)
   })
 
+  test('after the server ends a session, the next query opens a new connection instead of reusing the dead one', async () => {
+    const server = await fake({ kind: 'terminate-on-query' })
+    const db = open({ connectionString: server.url('x'), retry: { attempts: 1 }, pool: { max: 1 } })
+    expect(await rejectionOf(sql`select 1`.execute(db))).toBeInstanceOf(DatabaseUnavailableError)
+    expect(server.connections()).toBe(1)
+    // Straight away, before the pool could notice the socket closing by itself.
+    expect(await rejectionOf(sql`select 1`.execute(db))).toBeInstanceOf(DatabaseUnavailableError)
+    expect(server.connections()).toBe(2)
+  })
+
   test('a server that is starting up (57P03) is retried; refused credentials (28P01) are not', async () => {
     const starting = await fake({ kind: 'fail', code: '57P03', message: 'the database system is starting up' })
     const startingDb = open({ connectionString: starting.url('x'), retry: FAST_RETRY })

@@ -16,6 +16,8 @@ export type FakeBehaviour =
   | { readonly kind: 'fail'; readonly code: string; readonly message: string }
   /** Says "no" to TLS (`N`), like a server without SSL. */
   | { readonly kind: 'no-tls' }
+  /** Accepts the startup, then ends the session on the first query with FATAL 57P01, as pg_terminate_backend does. */
+  | { readonly kind: 'terminate-on-query' }
   /** Says "yes" to TLS with a self-signed certificate, then fails the startup with 28P01. */
   | { readonly kind: 'self-signed-tls'; readonly key: string; readonly cert: string }
 
@@ -37,6 +39,9 @@ function errorResponse(code: string, message: string): Buffer {
   header.writeInt32BE(fields.length + 4, 1)
   return Buffer.concat([header, fields])
 }
+
+/** AuthenticationOk then ReadyForQuery (idle): the server side of a successful startup. */
+const STARTUP_OK = Buffer.from([0x52, 0, 0, 0, 8, 0, 0, 0, 0, 0x5a, 0, 0, 0, 5, 0x49])
 
 /** Calls `onPacket` with each length-prefixed startup-phase packet. */
 function readStartupPackets(socket: Socket | TLSSocket, onPacket: (packet: Buffer) => void): void {
@@ -63,6 +68,18 @@ export async function startFakePostgres(behaviour: FakeBehaviour): Promise<FakeP
     socket.on('error', () => {})
     if (behaviour.kind === 'drop') {
       socket.destroy()
+      return
+    }
+    if (behaviour.kind === 'terminate-on-query') {
+      let started = false
+      socket.on('data', () => {
+        if (!started) {
+          started = true
+          socket.write(STARTUP_OK)
+        } else {
+          socket.end(errorResponse('57P01', 'terminating connection due to administrator command'))
+        }
+      })
       return
     }
     readStartupPackets(socket, (packet) => {
