@@ -63,6 +63,7 @@ describe('taskstore CLI', () => {
   })
 })
 
+// The CLI migrates a server through DATABASE_URL; without TEST_DATABASE_URL there is none to give it.
 describe.skipIf(!TEST_DATABASE_URL)('taskstore CLI against PostgreSQL (TEST_DATABASE_URL)', () => {
   const schema = uniqueSchema('cli')
   const db = TEST_DATABASE_URL ? createDatabase({ connectionString: TEST_DATABASE_URL, pool: { max: 1 } }) : null

@@ -187,6 +187,7 @@ describe('createDatabase connection failures', () => {
     expect(refusing.connections()).toBe(1)
   })
 
+  // Needs a real server to end the session mid-statement; skipped without TEST_DATABASE_URL.
   test.skipIf(!TEST_DATABASE_URL)(
     'a statement whose connection dies while it runs is not retried, and the next query gets a live connection (postgres)',
     async () => {
@@ -345,6 +346,7 @@ describe.each([
   ['postgres', 'pg driver'],
 ] as const)('createDatabase over %s (%s)', (backend, _how) => {
   let pglite: PGlite | undefined
+  // The pg driver needs a server: without TEST_DATABASE_URL only PGlite runs these.
   const available = backend === 'embedded' || TEST_DATABASE_URL !== undefined
   const connect: Connect = (options) =>
     backend === 'embedded'
