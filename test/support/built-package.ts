@@ -9,6 +9,7 @@ const CACHE_DIR = join(REPO_ROOT, 'node_modules', '.cache', 'taskstore-test-buil
 const INPUTS = ['src', 'migrations', 'tsup.config.ts', 'package.json']
 const STALE_LOCK_MS = 120_000
 const WAIT_LIMIT_MS = 180_000
+const OLD_BUILD_MS = 3_600_000
 
 async function filesUnder(path: string): Promise<string[]> {
   const full = join(REPO_ROOT, path)
@@ -39,6 +40,17 @@ async function build(outDir: string): Promise<void> {
   await tsup({ ...(config as object), config: false, outDir, dts: false, sourcemap: false, silent: true })
 }
 
+/** Each source change leaves a build behind; drop those nobody has made for an hour. */
+async function removeOldBuilds(): Promise<void> {
+  for (const entry of await readdir(CACHE_DIR, { withFileTypes: true })) {
+    const path = join(CACHE_DIR, entry.name)
+    const info = statSync(path, { throwIfNoEntry: false })
+    if (entry.isDirectory() && info && Date.now() - info.mtimeMs > OLD_BUILD_MS) {
+      await rm(path, { recursive: true, force: true })
+    }
+  }
+}
+
 /**
  * The package built with its own tsup configuration into a cache folder, and
  * that folder's path (it holds `index.js`, `index.cjs`, `cli.js`,
@@ -64,6 +76,7 @@ export async function builtPackage(): Promise<string> {
     }
     try {
       if (!existsSync(done)) {
+        await removeOldBuilds()
         await build(outDir)
         await writeFile(done, new Date().toISOString())
       }
