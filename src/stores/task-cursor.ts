@@ -66,7 +66,10 @@ function decodeSortValue(sort: TaskSort, key: unknown): Date | number | string |
     case 'completedAt': {
       if (key === null && sort === 'completedAt') return null
       const date = typeof key === 'string' ? new Date(key) : null
-      if (!date || Number.isNaN(date.getTime())) throw invalid()
+      // also bounds what reaches Postgres: a forged year -10000 would be rejected by the server
+      if (!date || Number.isNaN(date.getTime()) || date.getUTCFullYear() < 1 || date.getUTCFullYear() > 9999) {
+        throw invalid()
+      }
       return date
     }
     case 'priority':
