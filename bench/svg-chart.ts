@@ -161,7 +161,7 @@ export function renderChart(results: BenchResults): string {
     text(
       20,
       46,
-      `geomean p50 ratio ${results.geomeanP50Ratio.toFixed(3)} · throughput ratio ${results.throughput.ratio.toFixed(3)} · ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, ${postgres.version.split(' on ')[0]}`,
+      `geomean p50 ratio ${results.geomeanP50Ratio.toFixed(3)} · throughput ratio ${results.throughput.ratio.toFixed(3)} · ${machine.cpu}, ${machine.cores} cores (load ${machine.loadAverage[0]}), Node ${machine.node}, ${postgres.version.split(' on ')[0]}`,
       'font-size="12" fill="#374151"',
     ),
   ]
