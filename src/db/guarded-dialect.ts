@@ -13,7 +13,7 @@ import type {
 import { DatabaseUnavailableError } from '../errors/index.js'
 import { isCertificateFailure, isConnectionFailure, isTransientConnectionFailure } from './connection-failure.js'
 import { redact, redactError } from './redaction.js'
-import { type RetryOptions, withRetry } from './retry-policy.js'
+import { backoffDelay, type RetryOptions } from './retry-policy.js'
 
 /**
  * Turns a lost or refused connection into a {@link DatabaseUnavailableError}
@@ -29,12 +29,13 @@ export function toUnavailableIfConnectionFailure(error: unknown): unknown {
   return new DatabaseUnavailableError(redact(`${summary}: ${detail}`), { cause })
 }
 
-async function guard<T>(operation: () => Promise<T>): Promise<T> {
-  try {
-    return await operation()
-  } catch (error) {
-    throw toUnavailableIfConnectionFailure(error)
-  }
+function rethrowMapped(error: unknown): never {
+  throw toUnavailableIfConnectionFailure(error)
+}
+
+// Runs on every query, so no closure or async frame is added to the success path.
+function guard<T>(operation: Promise<T> | T): Promise<T> {
+  return Promise.resolve(operation).catch(rethrowMapped)
 }
 
 class GuardedConnection implements DatabaseConnection {
@@ -43,7 +44,11 @@ class GuardedConnection implements DatabaseConnection {
     this.inner = inner
   }
   executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
-    return guard(() => this.inner.executeQuery<R>(compiledQuery))
+    try {
+      return this.inner.executeQuery<R>(compiledQuery).catch(rethrowMapped)
+    } catch (error) {
+      return Promise.reject(toUnavailableIfConnectionFailure(error))
+    }
   }
   async *streamQuery<R>(compiledQuery: CompiledQuery, chunkSize?: number): AsyncIterableIterator<QueryResult<R>> {
     try {
@@ -61,6 +66,8 @@ function unwrap(connection: DatabaseConnection): DatabaseConnection {
 class GuardedDriver implements Driver {
   readonly #inner: Driver
   readonly #retry: Required<RetryOptions>
+  // One wrapper per underlying connection, made once rather than per query.
+  readonly #wrappers = new WeakMap<DatabaseConnection, GuardedConnection>()
 
   constructor(inner: Driver, retry: Required<RetryOptions>) {
     this.#inner = inner
@@ -68,39 +75,53 @@ class GuardedDriver implements Driver {
   }
 
   init(): Promise<void> {
-    return guard(() => this.#inner.init())
+    return guard(this.#inner.init())
   }
 
   async acquireConnection(): Promise<DatabaseConnection> {
-    // Only acquiring is retried: no statement has run yet, so a retry can never repeat one.
-    const connection = await guard(() =>
-      withRetry(() => this.#inner.acquireConnection(), isTransientConnectionFailure, this.#retry),
-    )
-    return new GuardedConnection(connection)
+    const connection = await this.#acquireWithRetry()
+    let wrapper = this.#wrappers.get(connection)
+    if (!wrapper) {
+      wrapper = new GuardedConnection(connection)
+      this.#wrappers.set(connection, wrapper)
+    }
+    return wrapper
+  }
+
+  // Only acquiring is retried: no statement has run yet, so a retry can never repeat one.
+  async #acquireWithRetry(): Promise<DatabaseConnection> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#inner.acquireConnection()
+      } catch (error) {
+        if (attempt >= this.#retry.attempts || !isTransientConnectionFailure(error)) rethrowMapped(error)
+        await new Promise((resolve) => setTimeout(resolve, backoffDelay(attempt, this.#retry)))
+      }
+    }
   }
 
   beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
-    return guard(() => this.#inner.beginTransaction(unwrap(connection), settings))
+    return guard(this.#inner.beginTransaction(unwrap(connection), settings))
   }
 
   commitTransaction(connection: DatabaseConnection): Promise<void> {
-    return guard(() => this.#inner.commitTransaction(unwrap(connection)))
+    return guard(this.#inner.commitTransaction(unwrap(connection)))
   }
 
   rollbackTransaction(connection: DatabaseConnection): Promise<void> {
-    return guard(() => this.#inner.rollbackTransaction(unwrap(connection)))
+    return guard(this.#inner.rollbackTransaction(unwrap(connection)))
   }
 
   async savepoint(connection: DatabaseConnection, name: string, compile: QueryCompiler['compileQuery']) {
-    await guard(async () => this.#inner.savepoint?.(unwrap(connection), name, compile))
+    await guard(this.#inner.savepoint?.(unwrap(connection), name, compile))
   }
 
   async rollbackToSavepoint(connection: DatabaseConnection, name: string, compile: QueryCompiler['compileQuery']) {
-    await guard(async () => this.#inner.rollbackToSavepoint?.(unwrap(connection), name, compile))
+    await guard(this.#inner.rollbackToSavepoint?.(unwrap(connection), name, compile))
   }
 
   async releaseSavepoint(connection: DatabaseConnection, name: string, compile: QueryCompiler['compileQuery']) {
-    await guard(async () => this.#inner.releaseSavepoint?.(unwrap(connection), name, compile))
+    await guard(this.#inner.releaseSavepoint?.(unwrap(connection), name, compile))
   }
 
   releaseConnection(connection: DatabaseConnection): Promise<void> {

@@ -15,22 +15,3 @@ export function backoffDelay(retry: number, { baseDelayMs, maxDelayMs }: Require
   const ceiling = Math.min(maxDelayMs, baseDelayMs * 2 ** (retry - 1))
   return Math.round(Math.random() * ceiling)
 }
-
-/**
- * Runs `attempt` until it succeeds, it fails with an error `isRetryable`
- * rejects, or the attempts run out; the last error is thrown.
- */
-export async function withRetry<T>(
-  attempt: () => Promise<T>,
-  isRetryable: (error: unknown) => boolean,
-  policy: Required<RetryOptions>,
-): Promise<T> {
-  for (let tried = 1; ; tried++) {
-    try {
-      return await attempt()
-    } catch (error) {
-      if (tried >= policy.attempts || !isRetryable(error)) throw error
-      await new Promise((resolve) => setTimeout(resolve, backoffDelay(tried, policy)))
-    }
-  }
-}

@@ -19,7 +19,7 @@ export class QueryRunner {
   }
 
   async run<Row>(
-    key: string,
+    key: string | number,
     build: QueryBuild,
     values: Readonly<Record<string, unknown>>,
     context: ErrorContext = {},

@@ -51,9 +51,9 @@ export class QueryTemplate<Row> {
 
 /** Compiles each query shape once, the first time it is needed. */
 export class TemplateCache {
-  readonly #templates = new Map<string, QueryTemplate<unknown>>()
+  readonly #templates = new Map<string | number, QueryTemplate<unknown>>()
 
-  get<Row>(key: string, build: () => Compilable<Row>): QueryTemplate<Row> {
+  get<Row>(key: string | number, build: () => Compilable<Row>): QueryTemplate<Row> {
     let template = this.#templates.get(key) as QueryTemplate<Row> | undefined
     if (!template) {
       template = new QueryTemplate(build())

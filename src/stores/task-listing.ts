@@ -19,9 +19,22 @@ export interface ListingShape {
   readonly emulated: boolean
 }
 
-/** A cache key naming the shape. */
-export function shapeKey(shape: ListingShape): string {
-  return `list:${Object.values(shape).join(':')}`
+const SORT_BITS: Record<TaskSort, number> = { createdAt: 0, updatedAt: 1, priority: 2, title: 3, completedAt: 4 }
+const AFTER_BITS = { start: 0, value: 1, null: 2 } as const
+
+/** A cache key naming the shape: a small number, cheap to build on every call. */
+export function shapeKey(shape: ListingShape): number {
+  return (
+    SORT_BITS[shape.sort] |
+    (shape.order === 'asc' ? 8 : 0) |
+    (shape.completed ? 16 : 0) |
+    (shape.priority ? 32 : 0) |
+    (shape.search ? 64 : 0) |
+    (shape.byUser ? 128 : 0) |
+    (shape.scope === 'all' ? 256 : 0) |
+    (shape.emulated ? 512 : 0) |
+    (AFTER_BITS[shape.after] << 10)
+  )
 }
 
 /** Escapes LIKE's wildcards so the search text matches literally. */

@@ -15,7 +15,7 @@ import { type QueryBuild, QueryRunner } from './query-runner.js'
 import { placeholder } from './query-template.js'
 import type { AllTasksQuery, Page, Task, TaskCounts, TaskQuery } from './task.js'
 import { monotonicNow, NOW, TASK_COLUMNS } from './task-columns.js'
-import { type CursorScope, decodeCursor, encodeCursor } from './task-cursor.js'
+import { cursorScope, decodeCursor, encodeCursor } from './task-cursor.js'
 import { buildListing, containsPattern, type ListingShape, shapeKey } from './task-listing.js'
 
 /** Reads and writes one user's tasks; every method is scoped to `userId`. */
@@ -160,19 +160,34 @@ export function createTaskStore(db: Kysely<Database>): TaskStore {
       .where('id', '=', placeholder<number>('taskId'))
       .where('user_id', '=', placeholder<string>('userId')) as Q
 
-  async function list(
-    scope: CursorScope,
-    shape: Omit<ListingShape, 'after' | 'emulated'>,
-    query: TaskQuery,
-    userId: string | undefined,
-  ) {
+  async function list(scope: 'user' | 'all', owner: string | undefined, query: AllTasksQuery): Promise<Page<Task>> {
     const limit = query.limit ?? DEFAULT_LIMIT
-    const position = query.cursor === undefined ? undefined : decodeCursor(scope, shape.sort, query.cursor)
-    const after = position === undefined ? 'start' : position.value === null ? 'null' : 'value'
-    const full: ListingShape = { ...shape, after, emulated }
+    const sort = query.sort ?? 'createdAt'
+    const order = query.order ?? 'desc'
+    const cursorKey = cursorScope([
+      scope,
+      owner ?? null,
+      sort,
+      order,
+      query.completed ?? null,
+      query.priority ?? null,
+      query.search ?? null,
+    ])
+    const position = query.cursor === undefined ? undefined : decodeCursor(cursorKey, sort, query.cursor)
+    const shape: ListingShape = {
+      scope,
+      byUser: owner !== undefined,
+      sort,
+      order,
+      completed: query.completed !== undefined,
+      priority: query.priority !== undefined,
+      search: query.search !== undefined,
+      after: position === undefined ? 'start' : position.value === null ? 'null' : 'value',
+      emulated,
+    }
     const search = query.search === undefined ? undefined : emulated ? query.search : containsPattern(query.search)
-    const { rows } = await run<Task>(shapeKey(full), () => buildListing(db, full), {
-      userId,
+    const { rows } = await run<Task>(shapeKey(shape), () => buildListing(db, shape), {
+      userId: owner,
       completed: query.completed,
       priority: query.priority,
       search,
@@ -180,11 +195,10 @@ export function createTaskStore(db: Kysely<Database>): TaskStore {
       afterId: position?.id,
       limit: limit + 1,
     })
-    const items = rows.length > limit ? rows.slice(0, limit) : rows
-    const last = items[items.length - 1]
-    const nextCursor =
-      rows.length > limit && last ? encodeCursor(scope, { value: last[shape.sort], id: last.id }) : null
-    return { items, nextCursor }
+    if (rows.length <= limit) return { items: rows, nextCursor: null }
+    rows.length = limit
+    const last = rows[limit - 1]!
+    return { items: rows, nextCursor: encodeCursor(cursorKey, { value: last[sort], id: last.id }) }
   }
 
   return {
@@ -226,8 +240,7 @@ export function createTaskStore(db: Kysely<Database>): TaskStore {
     async getTasks(userId, query = {}) {
       const owner = parseInput(userIdSchema, userId, 'userId')
       const q = parseInput(taskQuerySchema, query, 'query')
-      const shape = listingShape(q, 'user', true)
-      return list(['user', owner, ...filterScope(q)], shape, q, owner)
+      return list('user', owner, q)
     },
 
     async updateTask(userId, taskId, patch) {
@@ -306,7 +319,10 @@ export function createTaskStore(db: Kysely<Database>): TaskStore {
                 ])
                 .where('user_id', '=', placeholder<string>('userId'))
             : // kept current by triggers in the same transaction as every change (migration 0004)
-              db.selectFrom('task_counts').select(['total', 'completed']).where('user_id', '=', placeholder<string>('userId')),
+              db
+                .selectFrom('task_counts')
+                .select(['total', 'completed'])
+                .where('user_id', '=', placeholder<string>('userId')),
         { userId: owner },
       )
       const total = Number(rows[0]?.total ?? 0)
@@ -326,34 +342,7 @@ export function createTaskStore(db: Kysely<Database>): TaskStore {
 
     async listAllTasks(query = {}) {
       const q = parseInput(allTasksQuerySchema, query, 'query')
-      const shape = listingShape(q, 'all', q.userId !== undefined)
-      return list(['all', q.userId ?? null, ...filterScope(q)], shape, q, q.userId)
+      return list('all', q.userId, q)
     },
   }
-}
-
-function listingShape(
-  query: TaskQuery,
-  scope: 'user' | 'all',
-  byUser: boolean,
-): Omit<ListingShape, 'after' | 'emulated'> {
-  return {
-    scope,
-    byUser,
-    sort: query.sort ?? 'createdAt',
-    order: query.order ?? 'desc',
-    completed: query.completed !== undefined,
-    priority: query.priority !== undefined,
-    search: query.search !== undefined,
-  }
-}
-
-function filterScope(query: TaskQuery): unknown[] {
-  return [
-    query.sort ?? 'createdAt',
-    query.order ?? 'desc',
-    query.completed ?? null,
-    query.priority ?? null,
-    query.search ?? null,
-  ]
 }
