@@ -215,7 +215,8 @@ describe.skipIf(serverSkip !== null)(`secrets${skipNote}`, () => {
   })
 
   test('no error, stack, cause or log event produced in this file carries the password', () => {
-    expect(witness.errors.length).toBeGreaterThanOrEqual(6)
+    // the PgBouncer block adds two errors when it runs
+    expect(witness.errors.length).toBeGreaterThanOrEqual(bouncerSkip === null ? 6 : 4)
     expect(witness.leaks([PASSWORD(), `${PASSWORD()}-wrong`])).toEqual([])
   })
 })
