@@ -3,6 +3,7 @@ import { type Dialect, Kysely, type LogEvent, PostgresDialect, type PostgresPool
 import { ConfigError } from '../errors/index.js'
 import type { DB } from './database.js'
 import { DEFAULT_SCHEMA, SCHEMA_NAME } from './database-schema.js'
+import { createDirectQuery, type QueryReporter, registerDirectQuery } from './direct-query.js'
 import { GuardedDialect, toUnavailableIfConnectionFailure } from './guarded-dialect.js'
 import { createNeonPool, type NeonSettings } from './neon-pool.js'
 import { createPgPool } from './pg-pool.js'
@@ -83,15 +84,31 @@ export function createDatabase(options: DatabaseOptions = {}): Kysely<Database> 
   if (!Number.isInteger(retry.attempts) || retry.attempts < 1 || retry.baseDelayMs < 0 || retry.maxDelayMs < 0) {
     throw new ConfigError('Invalid retry option: attempts must be an integer ≥ 1 and delays ≥ 0.')
   }
-  const dialect = new GuardedDialect(options.dialect ?? connectionDialect(options), retry)
-  const db = new Kysely<Database>({
-    dialect,
-    log: options.log && logAdapter(options.log, options.logParameters === true),
-  })
-  return db.withSchema(schema)
+  const connection = options.dialect ? undefined : connectionDialect(options)
+  const report = options.log && queryReporter(options.log, options.logParameters === true)
+  const dialect = new GuardedDialect(options.dialect ?? connection!.dialect, retry)
+  const db = new Kysely<Database>({ dialect, log: report && kyselyLog(report) }).withSchema(schema)
+  if (connection) {
+    registerDirectQuery(
+      db,
+      createDirectQuery({
+        getPool: connection.getPool,
+        retry,
+        initialize: () => db.connection().execute(async () => {}),
+        report,
+      }),
+    )
+  }
+  return db
 }
 
-function connectionDialect(options: DatabaseOptions): Dialect {
+/** A dialect over a pool made on first use, and access to that same pool. */
+interface PooledDialect {
+  readonly dialect: Dialect
+  readonly getPool: () => Promise<PostgresPool>
+}
+
+function connectionDialect(options: DatabaseOptions): PooledDialect {
   const connectionString = options.connectionString ?? process.env.DATABASE_URL
   if (!connectionString) {
     throw new ConfigError(
@@ -109,18 +126,33 @@ function connectionDialect(options: DatabaseOptions): Dialect {
   const settings = { tls, pool, statementTimeoutMs: options.statementTimeoutMs }
   const createPool: () => Promise<PostgresPool> =
     driver === 'neon' ? () => createNeonPool({ ...settings, neon: options.neon ?? {} }) : () => createPgPool(settings)
-  return new PostgresDialect({ pool: createPool })
+  let opened: Promise<PostgresPool> | undefined
+  const getPool = () => (opened ??= createPool())
+  return { dialect: new PostgresDialect({ pool: getPool }), getPool }
 }
 
-function logAdapter(log: (event: QueryLogEvent) => void, withParameters: boolean) {
-  return (event: LogEvent): void => {
-    const base = { sql: redact(event.query.sql), durationMs: event.queryDurationMillis }
-    const parameters = withParameters ? { parameters: event.query.parameters } : {}
-    const error = event.level === 'error' ? { error: redactError(toUnavailableIfConnectionFailure(event.error)) } : {}
+function queryReporter(log: (event: QueryLogEvent) => void, withParameters: boolean): QueryReporter {
+  return (sql, parameters, durationMs, error) => {
+    const event: QueryLogEvent = {
+      sql: redact(sql),
+      durationMs,
+      ...(withParameters && { parameters }),
+      ...(error !== undefined && { error: redactError(toUnavailableIfConnectionFailure(error)) }),
+    }
     try {
-      log({ ...base, ...parameters, ...error })
+      log(event)
     } catch {
       // a failing log hook must not fail the query it reports on
     }
   }
+}
+
+function kyselyLog(report: QueryReporter) {
+  return (event: LogEvent): void =>
+    report(
+      event.query.sql,
+      event.query.parameters,
+      event.queryDurationMillis,
+      event.level === 'error' ? event.error : undefined,
+    )
 }

@@ -13,7 +13,7 @@ import type {
 import { DatabaseUnavailableError } from '../errors/index.js'
 import { isCertificateFailure, isConnectionFailure, isTransientConnectionFailure } from './connection-failure.js'
 import { redact, redactError } from './redaction.js'
-import { backoffDelay, type RetryOptions } from './retry-policy.js'
+import { acquireWithRetry, type RetryOptions } from './retry-policy.js'
 
 /**
  * Turns a lost or refused connection into a {@link DatabaseUnavailableError}
@@ -89,15 +89,10 @@ class GuardedDriver implements Driver {
   }
 
   // Only acquiring is retried: no statement has run yet, so a retry can never repeat one.
-  async #acquireWithRetry(): Promise<DatabaseConnection> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.#inner.acquireConnection()
-      } catch (error) {
-        if (attempt >= this.#retry.attempts || !isTransientConnectionFailure(error)) rethrowMapped(error)
-        await new Promise((resolve) => setTimeout(resolve, backoffDelay(attempt, this.#retry)))
-      }
-    }
+  #acquireWithRetry(): Promise<DatabaseConnection> {
+    return acquireWithRetry(() => this.#inner.acquireConnection(), isTransientConnectionFailure, this.#retry).catch(
+      rethrowMapped,
+    )
   }
 
   beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {

@@ -1,4 +1,5 @@
 import type { Compilable, Kysely, QueryResult } from 'kysely'
+import { type DirectQuery, directQueryFor } from '../db/direct-query.js'
 import { type ErrorContext, mapDatabaseError } from './database-errors.js'
 import { TemplateCache } from './query-template.js'
 
@@ -8,14 +9,18 @@ export type QueryBuild = () => Compilable<any>
 /**
  * Runs the stores' queries: each shape compiled once through the caller's
  * Kysely instance (or transaction), values bound per call, and every error
- * translated to the package's own.
+ * translated to the package's own. A database made by `createDatabase`
+ * sends them straight to its pool; a transaction, or a host's own Kysely
+ * instance, runs them through Kysely.
  */
 export class QueryRunner {
   readonly #db: Kysely<any>
   readonly #templates = new TemplateCache()
+  readonly #direct: DirectQuery | undefined
 
   constructor(db: Kysely<any>) {
     this.#db = db
+    this.#direct = db.isTransaction ? undefined : directQueryFor(db)
   }
 
   async run<Row>(
@@ -25,7 +30,9 @@ export class QueryRunner {
     context: ErrorContext = {},
   ): Promise<QueryResult<Row>> {
     try {
-      return await this.#db.executeQuery<Row>(this.#templates.get(key, build).bind(values))
+      const template = this.#templates.get<Row>(key, build)
+      if (this.#direct) return await this.#direct<Row>(template.sql, template.parameters(values))
+      return await this.#db.executeQuery<Row>(template.bind(values))
     } catch (error) {
       throw mapDatabaseError(error, context)
     }

@@ -42,10 +42,14 @@ export class QueryTemplate<Row> {
     return this.#compiled.sql
   }
 
+  /** The parameter list with every placeholder replaced by its value. */
+  parameters(values: Readonly<Record<string, unknown>>): unknown[] {
+    return this.#slots.map((slot) => ('name' in slot ? values[slot.name] : slot.constant))
+  }
+
   /** The compiled query with every placeholder replaced by its value. */
   bind(values: Readonly<Record<string, unknown>>): CompiledQuery<Row> {
-    const parameters = this.#slots.map((slot) => ('name' in slot ? values[slot.name] : slot.constant))
-    return { ...this.#compiled, parameters, queryId: createQueryId() }
+    return { ...this.#compiled, parameters: this.parameters(values), queryId: createQueryId() }
   }
 }
 

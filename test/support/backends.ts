@@ -59,42 +59,63 @@ async function openSession(backend: BackendName): Promise<BackendSession> {
       return schemaPerTest(backend, base)
     }
     case 'postgres': {
-      const base = createDatabase({ connectionString: process.env.TEST_DATABASE_URL, pool: { max: 10 } })
-      return schemaPerTest(backend, base)
+      const options = { connectionString: process.env.TEST_DATABASE_URL, pool: { max: 10 } }
+      return schemaPerTest(backend, createDatabase(options), {
+        open: (schema) => createDatabase({ ...options, schema }),
+      })
     }
     case 'pgbouncer': {
       // Transaction pooling with a server pool of 4, as Neon's -pooler endpoint does.
       const bouncer = await startPgBouncer(process.env.TEST_DATABASE_URL!)
-      const base = createDatabase({ connectionString: bouncer.url, pool: { max: 10 } })
-      return schemaPerTest(backend, base, () => bouncer.stop())
+      const options = { connectionString: bouncer.url, pool: { max: 10 } }
+      return schemaPerTest(backend, createDatabase(options), {
+        open: (schema) => createDatabase({ ...options, schema }),
+        stop: () => bouncer.stop(),
+      })
     }
     case 'neon': {
       // The Neon driver over WebSockets, relayed to the local server (Neon's global neonConfig untouched).
       const relay = await startNeonRelay()
-      const base = createDatabase({
-        driver: 'neon',
+      const options = {
+        driver: 'neon' as const,
         connectionString: process.env.TEST_DATABASE_URL,
         neon: relay.settings,
         pool: { max: 10 },
+      }
+      return schemaPerTest(backend, createDatabase(options), {
+        open: (schema) => createDatabase({ ...options, schema }),
+        stop: () => relay.close(),
       })
-      return schemaPerTest(backend, base, () => relay.close())
     }
   }
 }
 
+/** How a server backend opens a test's database and stops what it started. */
+interface ServerSession {
+  /** A database scoped to the schema as a host opens one, `createDatabase({ schema })`: the stores' own path. */
+  readonly open: (schema: string) => Kysely<Database>
+  readonly stop?: () => Promise<void>
+}
+
 // Each test gets its own schema, dropped only when the test passed so a failure can be inspected.
-function schemaPerTest(
-  backend: BackendName,
-  base: Kysely<Database>,
-  stopInfrastructure: () => Promise<void> = async () => {},
-): BackendSession {
+function schemaPerTest(backend: BackendName, base: Kysely<Database>, server?: ServerSession): BackendSession {
+  // A test's own database is closed when the next test starts (or the file ends),
+  // so a file's afterEach hooks, which run after the harness's, can still use it.
+  let lastOpened: Kysely<Database> | undefined
+  const closeLastOpened = async () => {
+    await lastOpened?.destroy()
+    lastOpened = undefined
+  }
   return {
     async fresh() {
+      await closeLastOpened()
       const schema = uniqueSchema()
       await migrateToLatest(base, { schema })
+      const db = server ? server.open(schema) : base.withSchema(schema)
+      if (server) lastOpened = db
       return {
         backend,
-        db: base.withSchema(schema),
+        db,
         schema,
         async dispose(passed) {
           if (passed) await sql`drop schema ${sql.id(schema)} cascade`.execute(base)
@@ -103,9 +124,10 @@ function schemaPerTest(
     },
     async close() {
       try {
+        await closeLastOpened()
         await base.destroy()
       } finally {
-        await stopInfrastructure()
+        await server?.stop?.()
       }
     },
   }

@@ -1,0 +1,59 @@
+import { sql } from 'kysely'
+import { expect, test } from 'vitest'
+import { directQueryFor } from '../../src/db/direct-query.js'
+import { createDatabase, createTaskStore, type QueryLogEvent } from '../../src/index.js'
+import { describeEachBackend } from '../support/backends.js'
+import { storeFixture } from '../support/fixtures.js'
+
+describeEachBackend(
+  "the stores' direct path on a database from createDatabase",
+  (context) => {
+    test('the contract suites run through it on this backend', () => {
+      expect(directQueryFor(context().db)).toBeDefined()
+    })
+
+    test('statements are logged with their duration, without parameters unless asked', async () => {
+      const { schema } = context()
+      await storeFixture(context().db)
+      const events: QueryLogEvent[] = []
+      const db = createDatabase({ connectionString: process.env.TEST_DATABASE_URL, schema, log: (e) => events.push(e) })
+      try {
+        await createTaskStore(db).countTasks('someone')
+        const last = events.at(-1)!
+        expect(last.sql).toContain(`"${schema}"`)
+        expect(last.durationMs).toBeGreaterThan(0)
+        expect(last).not.toHaveProperty('parameters')
+      } finally {
+        await db.destroy()
+      }
+    })
+
+    test('destroy() closes the pool even when only the direct path used it', async () => {
+      const { schema, db: shared } = context()
+      const name = `direct_${schema}`
+      const url = new URL(process.env.TEST_DATABASE_URL!)
+      url.searchParams.set('application_name', name)
+      const db = createDatabase({ connectionString: url.toString(), schema })
+      await Promise.all(Array.from({ length: 4 }, () => createTaskStore(db).countTasks('someone')))
+      const open = () =>
+        sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where application_name = ${name}`
+          .execute(shared)
+          .then(({ rows }) => rows[0]!.n)
+      expect(await open()).toBeGreaterThan(0)
+      await db.destroy()
+      for (let i = 0; i < 50 && (await open()) > 0; i++) await new Promise((resolve) => setTimeout(resolve, 20))
+      expect(await open()).toBe(0)
+    })
+
+    test('a transaction and a database with other plugins go through Kysely instead', async () => {
+      const { db, tasks, alice } = await storeFixture(context().db)
+      await db.transaction().execute(async (trx) => {
+        expect(directQueryFor(trx)).toBeUndefined()
+        await createTaskStore(trx).createTask(alice.id, { title: 'in a transaction' })
+      })
+      expect(directQueryFor(db.withSchema(context().schema))).toBeUndefined()
+      expect((await tasks.countTasks(alice.id)).total).toBe(1)
+    })
+  },
+  { only: ['postgres'] },
+)
