@@ -1,9 +1,10 @@
 import type { ConnectionOptions } from 'node:tls'
-import { type Dialect, Kysely, type LogEvent, PostgresDialect, type PostgresPool } from 'kysely'
+import { type Dialect, Kysely, type LogEvent, PostgresDialect } from 'kysely'
 import { ConfigError } from '../errors/index.js'
 import type { DB } from './database.js'
 import { DEFAULT_SCHEMA, SCHEMA_NAME } from './database-schema.js'
 import { createDirectQuery, type QueryReporter, registerDirectQuery } from './direct-query.js'
+import type { GuardedPool } from './discard-broken-clients.js'
 import { GuardedDialect, toUnavailableIfConnectionFailure } from './guarded-dialect.js'
 import { createNeonPool, type NeonSettings } from './neon-pool.js'
 import { createPgPool } from './pg-pool.js'
@@ -105,7 +106,7 @@ export function createDatabase(options: DatabaseOptions = {}): Kysely<Database> 
 /** A dialect over a pool made on first use, and access to that same pool. */
 interface PooledDialect {
   readonly dialect: Dialect
-  readonly getPool: () => Promise<PostgresPool>
+  readonly getPool: () => Promise<GuardedPool>
 }
 
 function connectionDialect(options: DatabaseOptions): PooledDialect {
@@ -124,9 +125,9 @@ function connectionDialect(options: DatabaseOptions): PooledDialect {
   const pool = { ...DEFAULT_POOL, ...options.pool }
   if (!Number.isInteger(pool.max) || pool.max < 1) throw new ConfigError('Invalid pool.max: use an integer ≥ 1.')
   const settings = { tls, pool, statementTimeoutMs: options.statementTimeoutMs }
-  const createPool: () => Promise<PostgresPool> =
+  const createPool: () => Promise<GuardedPool> =
     driver === 'neon' ? () => createNeonPool({ ...settings, neon: options.neon ?? {} }) : () => createPgPool(settings)
-  let opened: Promise<PostgresPool> | undefined
+  let opened: Promise<GuardedPool> | undefined
   const getPool = () => (opened ??= createPool())
   return { dialect: new PostgresDialect({ pool: getPool }), getPool }
 }

@@ -4,12 +4,13 @@ import { isTransientConnectionFailure } from './connection-failure.js'
 /** The parts of a node-postgres (or Neon) pool and client used here. */
 interface DriverPool {
   connect(): Promise<DriverClient>
+  connect(callback: (error: Error | undefined, client: DriverClient) => void): void
   end(): Promise<void>
   // Kysely opens control connections (to cancel a query) with these.
   readonly Client?: PostgresClientConstructor
   readonly options: object
 }
-interface DriverClient extends PostgresPoolClient {
+export interface DriverClient extends PostgresPoolClient {
   release(error?: Error | boolean): void
   on(event: 'error', listener: (error: Error) => void): unknown
   // node-postgres's own state flags; pg-pool reads them the same way.
@@ -18,14 +19,22 @@ interface DriverClient extends PostgresPoolClient {
   readonly _queryable?: boolean
 }
 
+/** The pool Kysely gets, and the driver's own pool behind it for the stores' direct path. */
+export interface GuardedPool extends PostgresPool {
+  readonly driverPool: {
+    connect(callback: (error: Error | undefined, client: DriverClient) => void): void
+  }
+}
+
 const MAX_DEAD_CLIENTS_SKIPPED = 10
 
-function isDead(client: DriverClient): boolean {
+/** True when the client's connection has ended: it must not be handed a statement. */
+export function isDead(client: DriverClient): boolean {
   return client._ended === true || client._ending === true || client._queryable === false
 }
 
 /** True when an error ended the server session: the client must not be reused. */
-function endsSession(error: unknown): boolean {
+export function endsSession(error: unknown): boolean {
   return (error as { severity?: unknown } | null)?.severity === 'FATAL' || isTransientConnectionFailure(error)
 }
 
@@ -38,7 +47,7 @@ function endsSession(error: unknown): boolean {
  * destroyed on release, and a client found dead when taken from the pool is
  * discarded before any statement is sent to it.
  */
-export function discardBrokenClients(pool: DriverPool): PostgresPool {
+export function discardBrokenClients(pool: DriverPool): GuardedPool {
   const broken = new WeakSet<DriverClient>()
   const watched = new WeakSet<DriverClient>()
 
@@ -62,6 +71,7 @@ export function discardBrokenClients(pool: DriverPool): PostgresPool {
   }
 
   return {
+    driverPool: pool,
     Client: pool.Client,
     options: pool.options,
     async connect() {

@@ -1,6 +1,5 @@
-import type { PostgresPool } from 'kysely'
 import { ConfigError } from '../errors/index.js'
-import { discardBrokenClients } from './discard-broken-clients.js'
+import { discardBrokenClients, type GuardedPool } from './discard-broken-clients.js'
 import { explainRejectedParameters, listenForClientErrors } from './pg-pool.js'
 import { importPeer, type PoolSettings } from './pool-settings.js'
 import { isNeonHost } from './tls-config.js'
@@ -23,7 +22,7 @@ export interface NeonSettings {
 }
 
 /** Opens a Neon `Pool` over WebSockets; the driver is imported here, on first use. */
-export async function createNeonPool(settings: PoolSettings & { neon: NeonSettings }): Promise<PostgresPool> {
+export async function createNeonPool(settings: PoolSettings & { neon: NeonSettings }): Promise<GuardedPool> {
   const { tls, pool, neon } = settings
   const host = new URL(tls.connectionString).hostname
   if (isNeonHost(host) && neon.useSecureWebSocket === false) {

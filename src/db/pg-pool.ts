@@ -1,10 +1,9 @@
-import type { PostgresPool } from 'kysely'
 import { explainRejectedStartupParameter } from './connection-failure.js'
-import { discardBrokenClients } from './discard-broken-clients.js'
+import { discardBrokenClients, type GuardedPool } from './discard-broken-clients.js'
 import { importPeer, type PoolSettings } from './pool-settings.js'
 
 /** Opens a node-postgres pool; `pg` is imported here, on first use, and nowhere else. */
-export async function createPgPool({ tls, pool, statementTimeoutMs }: PoolSettings): Promise<PostgresPool> {
+export async function createPgPool({ tls, pool, statementTimeoutMs }: PoolSettings): Promise<GuardedPool> {
   const pg = await importPeer('pg', () => import('pg'))
   const { Pool } = ((pg as unknown as { default?: typeof pg }).default ?? pg) as typeof pg
   const instance = new Pool({
