@@ -21,6 +21,7 @@ export interface MemoryDatabaseOptions {
  * - No concurrency: statements run one at a time, so locking is not exercised.
  * - No triggers: a raw SQL UPDATE does not move `updated_at` (the stores set it themselves).
  * - Constraint errors carry no SQLSTATE; the stores validate input first, so they still throw the same errors.
+ * - `varchar(n)` counts UTF-16 units: a user id of 19 emoji (38 units) is refused there, though Postgres takes 36.
  *
  * @example
  * ```ts
