@@ -51,7 +51,11 @@ export interface DatabaseOptions {
   readonly ssl?: boolean | ConnectionOptions
   /** Settings for the Neon driver (`wsProxy`, `webSocketConstructor`, `useSecureWebSocket`, …). */
   readonly neon?: NeonSettings
-  /** Server-side limit for any one statement, in milliseconds (`pg` driver). */
+  /**
+   * Server-side limit for any one statement, in milliseconds, on a direct
+   * connection (either driver). Poolers such as PgBouncer refuse it, which is
+   * a `ConfigError`: set it on the role instead (`ALTER ROLE … SET statement_timeout`).
+   */
   readonly statementTimeoutMs?: number
   /** Receives one event per query. */
   readonly log?: (event: QueryLogEvent) => void
