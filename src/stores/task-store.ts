@@ -5,11 +5,11 @@ import { isEmulatedPostgres } from '../testing/emulation.js'
 import {
   allTasksQuerySchema,
   parseInput,
-  taskIdSchema,
+  parseTaskId,
+  parseUserId,
   taskInputSchema,
   taskPatchSchema,
   taskQuerySchema,
-  userIdSchema,
 } from '../validation/index.js'
 import { type QueryBuild, QueryRunner } from './query-runner.js'
 import { placeholder } from './query-template.js'
@@ -203,7 +203,7 @@ export function createTaskStore(db: Kysely<Database>): TaskStore {
 
   return {
     async createTask(userId, input) {
-      const owner = parseInput(userIdSchema, userId, 'userId')
+      const owner = parseUserId(userId, 'userId')
       const task = parseInput(taskInputSchema, input, 'input')
       const { rows } = await run<Task>(
         'create',
@@ -232,20 +232,20 @@ export function createTaskStore(db: Kysely<Database>): TaskStore {
     },
 
     async getTask(userId, taskId) {
-      const owner = parseInput(userIdSchema, userId, 'userId')
-      const id = parseInput(taskIdSchema, taskId, 'taskId')
+      const owner = parseUserId(userId, 'userId')
+      const id = parseTaskId(taskId, 'taskId')
       return oneOwnedTask('get', () => byOwner(db.selectFrom('tasks').select(TASK_COLUMNS)), owner, id)
     },
 
     async getTasks(userId, query = {}) {
-      const owner = parseInput(userIdSchema, userId, 'userId')
+      const owner = parseUserId(userId, 'userId')
       const q = parseInput(taskQuerySchema, query, 'query')
       return list('user', owner, q)
     },
 
     async updateTask(userId, taskId, patch) {
-      const owner = parseInput(userIdSchema, userId, 'userId')
-      const id = parseInput(taskIdSchema, taskId, 'taskId')
+      const owner = parseUserId(userId, 'userId')
+      const id = parseTaskId(taskId, 'taskId')
       const changes = parseInput(taskPatchSchema, patch, 'patch')
       const fields = (['title', 'description', 'priority', 'completed'] as const).filter(
         (field) => changes[field] !== undefined,
@@ -276,14 +276,14 @@ export function createTaskStore(db: Kysely<Database>): TaskStore {
     },
 
     async deleteTask(userId, taskId) {
-      const owner = parseInput(userIdSchema, userId, 'userId')
-      const id = parseInput(taskIdSchema, taskId, 'taskId')
+      const owner = parseUserId(userId, 'userId')
+      const id = parseTaskId(taskId, 'taskId')
       return oneOwnedTask('delete', () => byOwner(db.deleteFrom('tasks').returning(TASK_COLUMNS)), owner, id)
     },
 
     async toggleComplete(userId, taskId) {
-      const owner = parseInput(userIdSchema, userId, 'userId')
-      const id = parseInput(taskIdSchema, taskId, 'taskId')
+      const owner = parseUserId(userId, 'userId')
+      const id = parseTaskId(taskId, 'taskId')
       // One statement: SET reads the row's values before the update, and the
       // row lock serialises concurrent toggles, so none is ever lost.
       return oneOwnedTask(
@@ -305,7 +305,7 @@ export function createTaskStore(db: Kysely<Database>): TaskStore {
     },
 
     async countTasks(userId) {
-      const owner = parseInput(userIdSchema, userId, 'userId')
+      const owner = parseUserId(userId, 'userId')
       const { rows } = await run<{ total: number | string; completed: number | string }>(
         'count',
         () =>
@@ -331,7 +331,7 @@ export function createTaskStore(db: Kysely<Database>): TaskStore {
     },
 
     async clearCompleted(userId) {
-      const owner = parseInput(userIdSchema, userId, 'userId')
+      const owner = parseUserId(userId, 'userId')
       const result = await run(
         'clear',
         () => db.deleteFrom('tasks').where('user_id', '=', placeholder<string>('userId')).where('completed', '=', true),

@@ -7,9 +7,9 @@ import {
   codePointLength,
   emailSchema,
   parseInput,
+  parseUserId,
   type UserInput,
   type UserPatch,
-  userIdSchema,
   userInputSchema,
   userPatchSchema,
 } from '../validation/index.js'
@@ -145,7 +145,7 @@ export function createUserStore(db: Kysely<Database>, options: UserStoreOptions 
     },
 
     async getUser(id) {
-      const userId = parseInput(userIdSchema, id, 'id')
+      const userId = parseUserId(id, 'id')
       return one('getUser', () => byId(db.selectFrom('users').select(USER_COLUMNS)), { id: userId })
     },
 
@@ -160,7 +160,7 @@ export function createUserStore(db: Kysely<Database>, options: UserStoreOptions 
     },
 
     async updateUser(id, patch) {
-      const userId = parseInput(userIdSchema, id, 'id')
+      const userId = parseUserId(id, 'id')
       const changes = parseInput(userPatchSchema, patch, 'patch')
       const passwordHash = changes.password === undefined ? undefined : await hashPassword(changes.password, cost)
       const fields = (['email', 'name', 'isActive', 'emailVerified', 'password'] as const).filter(
@@ -188,7 +188,7 @@ export function createUserStore(db: Kysely<Database>, options: UserStoreOptions 
     },
 
     async deleteUser(id) {
-      const userId = parseInput(userIdSchema, id, 'id')
+      const userId = parseUserId(id, 'id')
       return one('deleteUser', () => byId(db.deleteFrom('users').returning(USER_COLUMNS)), { id: userId })
     },
 

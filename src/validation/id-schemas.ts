@@ -1,5 +1,6 @@
 import { z } from 'zod'
-import { boundedText } from './text-rules.js'
+import { parseInput } from './parse-input.js'
+import { boundedText, codePointLength } from './text-rules.js'
 
 /** Largest value of a Postgres `integer`. */
 export const MAX_INTEGER = 2_147_483_647
@@ -13,3 +14,30 @@ export const taskIdSchema = z
 
 /** A user id: 1–36 characters (a UUID, or an id from the host's auth provider). */
 export const userIdSchema = boundedText(1, 36)
+
+/**
+ * Parses a task id: the same rule as {@link taskIdSchema}, checked by hand
+ * first because every store call does it; zod runs only to explain a failure.
+ */
+export function parseTaskId(value: unknown, path: string): number {
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= MAX_INTEGER) return value
+  return parseInput(taskIdSchema, value, path)
+}
+
+/**
+ * Parses a user id: the same rule as {@link userIdSchema} (1–36 code points,
+ * no NUL, no unpaired surrogate), checked by hand first for the same reason.
+ */
+export function parseUserId(value: unknown, path: string): string {
+  if (
+    typeof value === 'string' &&
+    value.length >= 1 &&
+    value.length <= 72 &&
+    !value.includes('\u0000') &&
+    value.isWellFormed() &&
+    (value.length <= 36 || codePointLength(value) <= 36)
+  ) {
+    return value
+  }
+  return parseInput(userIdSchema, value, path)
+}

@@ -1,4 +1,4 @@
-export { MAX_INTEGER, taskIdSchema, userIdSchema } from './id-schemas.js'
+export { MAX_INTEGER, parseTaskId, parseUserId, taskIdSchema, userIdSchema } from './id-schemas.js'
 export { parseInput } from './parse-input.js'
 export {
   allTasksQuerySchema,
