@@ -3,6 +3,7 @@ import { rm } from 'node:fs/promises'
 import { delimiter, join } from 'node:path'
 import {
   freePort,
+  querySuperuser,
   SupervisedProcess,
   serviceAccount,
   serviceTempDir,
@@ -126,7 +127,7 @@ export async function startPgBouncer(targetUrl: string, options: { poolSize?: nu
     async serverPorts() {
       const admin = new URL(url)
       admin.pathname = '/pgbouncer'
-      const rows = await adminQuery(admin.toString(), 'SHOW SERVERS')
+      const rows = (await querySuperuser(admin.toString(), 'SHOW SERVERS')) as Record<string, unknown>[]
       return rows.map((row) => Number(row.local_port)).filter((port) => Number.isInteger(port))
     },
     async stop() {
@@ -135,18 +136,6 @@ export async function startPgBouncer(targetUrl: string, options: { poolSize?: nu
       await rm(dir, { recursive: true, force: true })
       removeFolder()
     },
-  }
-}
-
-async function adminQuery(url: string, text: string): Promise<Record<string, unknown>[]> {
-  const pg = await import('pg')
-  const client = new pg.default.Client({ connectionString: url, connectionTimeoutMillis: 2_000 })
-  client.on('error', () => {})
-  try {
-    await client.connect()
-    return (await client.query(text)).rows
-  } finally {
-    await client.end().catch(() => {})
   }
 }
 
