@@ -35,11 +35,12 @@ echo "check-package: packed $(basename "$tarball") ($(tar tzf "$tarball" | wc -l
 # helper) from the registry like any user would, then use it.
 consumer="$work/consumer"
 mkdir "$consumer"
-pg_mem_version="$(node -p "require('./package.json').devDependencies['pg-mem']")"
+dev_version() { node -p "require('./package.json').devDependencies['$1']"; }
 cat >"$consumer/package.json" <<'JSON'
 { "name": "taskstore-consumer", "version": "0.0.0", "private": true, "type": "module" }
 JSON
-(cd "$consumer" && npm install --silent --no-audit --no-fund --prefer-offline "$tarball" "pg-mem@$pg_mem_version")
+peers=("pg-mem@$(dev_version pg-mem)" "@electric-sql/pglite@$(dev_version @electric-sql/pglite)" "pg@$(dev_version pg)")
+(cd "$consumer" && npm install --silent --no-audit --no-fund --prefer-offline "$tarball" "${peers[@]}")
 
 cat >"$consumer/use.mjs" <<'JS'
 import { createRequire } from 'node:module'
@@ -64,7 +65,28 @@ const user = await users.createUser({ email: 'Ada@Example.com' })
 await tasks.createTask(user.id, { title: 'packed and installed' })
 assert.equal((await tasks.getTasks(user.id)).items[0].title, 'packed and installed')
 await db.destroy()
-console.log(`check-package: the installed package works via import, require and taskstore/testing (${status.length} migrations)`)
+
+// every backend a consumer can reach from here: embedded PGlite, and the server when one is given
+const { createEmbeddedDatabase } = await import('taskstore/testing')
+const embedded = await createEmbeddedDatabase()
+const embeddedUser = await esm.createUserStore(embedded).createUser({ email: 'grace@example.com' })
+const created = await esm.createTaskStore(embedded).createTask(embeddedUser.id, { title: 'on PGlite' })
+assert.equal((await esm.createTaskStore(embedded).toggleComplete(embeddedUser.id, created.id)).completed, true)
+await embedded.destroy()
+if (process.env.TEST_DATABASE_URL) {
+  const schema = `consumer_${process.pid}`
+  const server = cjs.createDatabase({ connectionString: process.env.TEST_DATABASE_URL, schema })
+  try {
+    await cjs.migrateToLatest(server)
+    const serverUser = await cjs.createUserStore(server).createUser({ email: 'linus@example.com' })
+    await cjs.createTaskStore(server).createTask(serverUser.id, { title: 'on the server' })
+    assert.deepEqual(await cjs.createTaskStore(server).countTasks(serverUser.id), { total: 1, completed: 0, pending: 1 })
+  } finally {
+    await server.withoutPlugins().schema.dropSchema(schema).ifExists().cascade().execute()
+    await server.destroy()
+  }
+}
+console.log(`check-package: the installed package works via import, require and taskstore/testing, on pg-mem, PGlite${process.env.TEST_DATABASE_URL ? ' and the server' : ''} (${status.length} migrations)`)
 JS
 (cd "$consumer" && node use.mjs)
 (cd "$consumer" && ./node_modules/.bin/taskstore --help | head -1)
