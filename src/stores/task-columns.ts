@@ -1,5 +1,3 @@
-import { sql } from 'kysely'
-
 /** The columns of a `Task`, aliased so rows need no mapping. */
 export const TASK_COLUMNS = [
   'id',
@@ -21,18 +19,3 @@ export const SORT_COLUMN = {
   title: 'title',
   completedAt: 'completed_at',
 } as const
-
-/** SQL for "now" as the database sees it. */
-export const NOW = sql<Date>`now()`
-
-let lastTick = 0
-
-/**
- * A strictly increasing timestamp from this process's clock. pg-mem runs
- * in-process, has no trigger and no interval arithmetic, so the stores use
- * this to move `updated_at` forward on every change there.
- */
-export function monotonicNow(): Date {
-  lastTick = Math.max(Date.now(), lastTick + 1)
-  return new Date(lastTick)
-}

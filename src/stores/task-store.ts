@@ -14,9 +14,10 @@ import {
 import { type QueryBuild, QueryRunner } from './query-runner.js'
 import { placeholder } from './query-template.js'
 import type { AllTasksQuery, Page, Task, TaskCounts, TaskQuery } from './task.js'
-import { monotonicNow, NOW, TASK_COLUMNS } from './task-columns.js'
+import { TASK_COLUMNS } from './task-columns.js'
 import { cursorScope, decodeCursor, encodeCursor } from './task-cursor.js'
 import { buildListing, containsPattern, type ListingShape, shapeKey } from './task-listing.js'
+import { updatedAtFor } from './updated-at.js'
 
 /** Reads and writes one user's tasks; every method is scoped to `userId`. */
 export interface TaskStore {
@@ -129,9 +130,7 @@ export function createTaskStore(db: Kysely<Database>): TaskStore {
   const emulated = isEmulatedPostgres(db)
   const runner = new QueryRunner(db)
   const run = runner.run.bind(runner)
-  // On real Postgres a trigger moves updated_at forward; pg-mem has none.
-  const touched = emulated ? placeholder<Date>('now') : NOW
-  const clock = () => (emulated ? monotonicNow() : undefined)
+  const updatedAt = updatedAtFor(emulated)
 
   /** Called only after a scoped statement matched nothing: tells "someone else's" from "no such task". */
   async function ownershipFailure(taskId: number): Promise<never> {
@@ -151,7 +150,7 @@ export function createTaskStore(db: Kysely<Database>): TaskStore {
     taskId: number,
     extra: Record<string, unknown> = {},
   ) {
-    const { rows } = await run<Task>(key, build, { userId, taskId, now: clock(), ...extra })
+    const { rows } = await run<Task>(key, build, { userId, taskId, now: updatedAt.bind(), ...extra })
     return rows[0] ?? ownershipFailure(taskId)
   }
 
@@ -265,7 +264,7 @@ export function createTaskStore(db: Kysely<Database>): TaskStore {
                   // completedAt changes only when completed does
                   completed_at: sql`case when ${placeholder('completed')}::boolean then coalesce(completed_at, now()) end`,
                 }),
-                updated_at: touched,
+                updated_at: updatedAt.value,
               })
               .returning(TASK_COLUMNS),
           ),
@@ -295,7 +294,7 @@ export function createTaskStore(db: Kysely<Database>): TaskStore {
               .set({
                 completed: sql`not completed`,
                 completed_at: sql`case when completed then null else now() end`,
-                updated_at: touched,
+                updated_at: updatedAt.value,
               })
               .returning(TASK_COLUMNS),
           ),

@@ -16,7 +16,7 @@ import {
 import { checkPassword, hashPassword, OWASP_SCRYPT_COST, type ScryptCost } from './password-hashing.js'
 import { QueryRunner } from './query-runner.js'
 import { placeholder } from './query-template.js'
-import { monotonicNow, NOW } from './task-columns.js'
+import { updatedAtFor } from './updated-at.js'
 import type { User } from './user.js'
 
 /** Options of {@link createUserStore}. */
@@ -107,14 +107,13 @@ export function createUserStore(db: Kysely<Database>, options: UserStoreOptions 
   const cost = options.scrypt ?? OWASP_SCRYPT_COST
   const emulated = isEmulatedPostgres(db)
   const runner = new QueryRunner(db)
-  const touched = emulated ? placeholder<Date>('now') : NOW
-  const clock = () => (emulated ? monotonicNow() : undefined)
+  const updatedAt = updatedAtFor(emulated)
   let decoyHash: Promise<string> | undefined
 
   const byId = <Q>(query: Q) => (query as any).where('id', '=', placeholder<string>('id')) as Q
 
   async function one(key: string, build: () => any, values: Record<string, unknown>, context = {}) {
-    const { rows } = await runner.run<User>(key, build, { now: clock(), ...values }, context)
+    const { rows } = await runner.run<User>(key, build, { now: updatedAt.bind(), ...values }, context)
     const user = rows[0]
     if (!user) throw new NotFoundError(`User ${String(values.id)} does not exist`)
     return user
@@ -178,7 +177,7 @@ export function createUserStore(db: Kysely<Database>, options: UserStoreOptions 
                 ...(changes.isActive !== undefined && { is_active: placeholder('isActive') }),
                 ...(changes.emailVerified !== undefined && { email_verified: placeholder('emailVerified') }),
                 ...(passwordHash !== undefined && { password_hash: placeholder('passwordHash') }),
-                updated_at: touched,
+                updated_at: updatedAt.value,
               })
               .returning(USER_COLUMNS),
           ),
