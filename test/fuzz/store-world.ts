@@ -40,9 +40,15 @@ export class FuzzWorld {
     this.users = createUserStore(db, { scrypt: CHEAP_SCRYPT })
   }
 
-  /** Task ids that exist right now, fixture users' first. */
-  get taskIds(): number[] {
-    return this.#snapshot.tasks.map((task) => task.id as number)
+  /**
+   * The id of an existing task picked by `index`: among `owner`'s tasks when
+   * owner has any, else among all tasks; 1 when there are none.
+   */
+  taskIdOf(owner: unknown, index: number): number {
+    const all = this.#snapshot.tasks
+    const owned = all.filter((task) => task.user_id === owner)
+    const pool = owned.length > 0 ? owned : all
+    return (pool[index % pool.length]?.id as number | undefined) ?? 1
   }
 
   /** Brings back deleted fixtures and trims what runs added, then returns the state. */
