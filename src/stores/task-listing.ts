@@ -15,7 +15,7 @@ export interface ListingShape {
   readonly search: boolean
   /** Where the page starts: the beginning, after a row, or after a row whose sort value is null. */
   readonly after: 'start' | 'value' | 'null'
-  /** pg-mem cannot match LIKE escapes; it gets a registered function instead. */
+  /** pg-mem: it cannot match LIKE escapes and answers row comparisons wrongly, so both are written another way. */
   readonly emulated: boolean
 }
 
@@ -43,12 +43,12 @@ export function containsPattern(search: string): string {
 }
 
 type Builder = ExpressionBuilder<Database, 'tasks'>
+type SortColumn = (typeof SORT_COLUMN)[TaskSort]
 
 /**
  * Builds a listing with placeholders `userId`, `completed`, `priority`,
- * `search`, `afterValue`, `afterId` and `limit`. The keyset condition is
- * written `col <= v and (col < v or id < i)`: the first half bounds the
- * index scan, the second settles ties, and pg-mem understands both.
+ * `search`, `afterValue`, `afterId` and `limit`, resuming after
+ * `(afterValue, afterId)` in the listing's order.
  */
 export function buildListing(db: Kysely<Database>, shape: ListingShape): SelectQueryBuilder<Database, 'tasks', Task> {
   const column = SORT_COLUMN[shape.sort]
@@ -63,11 +63,7 @@ export function buildListing(db: Kysely<Database>, shape: ListingShape): SelectQ
 
   if (shape.after === 'value') {
     query = query.where((eb) => {
-      const afterValue = placeholder<never>('afterValue')
-      const pastValue = eb.and([
-        eb(column, `${before}=`, afterValue),
-        eb.or([eb(column, before, afterValue), eb('id', before, placeholder<number>('afterId'))]),
-      ])
+      const pastValue = keysetCondition(eb, column, before, shape.emulated)
       // incomplete tasks (null completedAt) come after every completed one
       return nullable ? eb.or([pastValue, eb(column, 'is', null)]) : pastValue
     })
@@ -80,6 +76,24 @@ export function buildListing(db: Kysely<Database>, shape: ListingShape): SelectQ
     ? query.orderBy(column, (ob) => (direction === 'asc' ? ob.asc() : ob.desc()).nullsLast())
     : query.orderBy(column, direction)
   return query.orderBy('id', direction).limit(placeholder<number>('limit'))
+}
+
+/**
+ * Rows past `(afterValue, afterId)`. Postgres gets a row comparison,
+ * `(col, id) < (v, i)`, which the `(user_id, col, id)` index bounds on
+ * both columns and which plans in a tenth of the time of the spelled-out
+ * form. pg-mem parses row comparisons but gets them wrong (it finds
+ * `(2, 1) < (1, 2)` true), so it gets `col <= v and (col < v or id < i)`,
+ * which means the same for a non-null `col`.
+ */
+function keysetCondition(eb: Builder, column: SortColumn, before: '<' | '>', emulated: boolean) {
+  const afterValue = placeholder<never>('afterValue')
+  const afterId = placeholder<number>('afterId')
+  if (!emulated) return eb(eb.refTuple(column, 'id'), before, eb.tuple(afterValue, afterId))
+  return eb.and([
+    eb(column, `${before}=`, afterValue),
+    eb.or([eb(column, before, afterValue), eb('id', before, afterId)]),
+  ])
 }
 
 function searchCondition(eb: Builder, emulated: boolean) {

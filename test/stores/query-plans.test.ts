@@ -6,6 +6,7 @@ import { describeEachBackend } from '../support/backends.js'
 interface PlanNode {
   'Node Type': string
   'Relation Name'?: string
+  'Index Cond'?: string
   Plans?: PlanNode[]
 }
 
@@ -73,6 +74,13 @@ describeEachBackend(
           const plan = await explain(logged, text, parameters ?? [])
           expect({ text, scans: sequentialScans(plan) }).toEqual({ text, scans: [] })
         }
+
+        // a page after a cursor is bounded by the index on the sort key and the id together
+        const mark = events.length
+        await store.getTasks(user, { limit: 5, cursor: first.nextCursor! })
+        const deep = events[mark]!
+        const conditions = indexConditions(await explain(logged, deep.sql, deep.parameters ?? []))
+        expect(conditions.join(' ')).toMatch(/ROW\(created_at, id\) < ROW\(/)
       } finally {
         await logged.destroy()
       }
@@ -80,6 +88,11 @@ describeEachBackend(
   },
   { only: ['postgres'] },
 )
+
+function indexConditions(node: PlanNode): string[] {
+  const own = node['Index Cond'] === undefined ? [] : [node['Index Cond']]
+  return [...own, ...(node.Plans ?? []).flatMap(indexConditions)]
+}
 
 async function explain(
   db: ReturnType<typeof createDatabase>,
