@@ -2,6 +2,7 @@ import { ConfigError } from '../errors/index.js'
 import { discardBrokenClients, type GuardedPool } from './discard-broken-clients.js'
 import { explainRejectedParameters, listenForClientErrors } from './pg-pool.js'
 import { importPeer, type PoolSettings } from './pool-settings.js'
+import { withFastTimestamps } from './timestamp-parser.js'
 import { isNeonHost } from './tls-config.js'
 
 /**
@@ -43,6 +44,7 @@ export async function createNeonPool(settings: PoolSettings & { neon: NeonSettin
     connectionString: tls.connectionString,
     // Over Neon the WebSocket carries TLS; the Postgres-level TLS inside it follows sslmode.
     ssl: tls.ssl === false ? false : tls.ssl,
+    types: withFastTimestamps(driver.types),
     max: pool.max,
     idleTimeoutMillis: pool.idleTimeoutMillis,
     connectionTimeoutMillis: pool.connectionTimeoutMillis,

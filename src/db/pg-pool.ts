@@ -1,14 +1,16 @@
 import { explainRejectedStartupParameter } from './connection-failure.js'
 import { discardBrokenClients, type GuardedPool } from './discard-broken-clients.js'
 import { importPeer, type PoolSettings } from './pool-settings.js'
+import { withFastTimestamps } from './timestamp-parser.js'
 
 /** Opens a node-postgres pool; `pg` is imported here, on first use, and nowhere else. */
 export async function createPgPool({ tls, pool, statementTimeoutMs }: PoolSettings): Promise<GuardedPool> {
   const pg = await importPeer('pg', () => import('pg'))
-  const { Pool } = ((pg as unknown as { default?: typeof pg }).default ?? pg) as typeof pg
+  const { Pool, types } = ((pg as unknown as { default?: typeof pg }).default ?? pg) as typeof pg
   const instance = new Pool({
     connectionString: tls.connectionString,
     ssl: tls.ssl,
+    types: withFastTimestamps(types),
     max: pool.max,
     idleTimeoutMillis: pool.idleTimeoutMillis,
     connectionTimeoutMillis: pool.connectionTimeoutMillis,
