@@ -137,7 +137,7 @@ function forgedKey(key: unknown): string | null {
   if (typeof key === 'number') return Number.isFinite(key) ? `p${key}` : `p${String(key)}`
   if (typeof key !== 'string') return null
   const date = new Date(key)
-  if (/^[-+]?\d{4,6}-\d\d-\d\dT/.test(key) && !Number.isNaN(date.getTime())) return `d${date.getTime().toString(36)}`
+  if (/^[-+]?\d{4,6}-\d\d-\d\dT/.test(key) && !Number.isNaN(date.getTime())) return `d${date.getTime()}`
   return `t${Buffer.from(key, 'utf8').toString('base64url')}`
 }
 

@@ -1,0 +1,74 @@
+import fc from 'fast-check'
+import { describe, expect, test } from 'vitest'
+import { cursorScope, decodeCursor, encodeCursor, hash64 } from '../../src/stores/task-cursor.js'
+
+// Strings of units that collide with the tags and lengths the hash feeds (1–6), so dropping either shows.
+const unit = fc.constantFrom('a', 'b', '1', '\u0001', '\u0002', '\u0003', '\u0005', '\u0006')
+const part = fc.oneof(
+  fc.string({ maxLength: 6, unit }),
+  fc.string({ maxLength: 6 }),
+  fc.integer({ min: -5, max: 5 }),
+  fc.boolean(),
+  fc.constant(null),
+)
+
+describe('cursorScope', () => {
+  test('different lists of parts get different scopes (no part can pose as its neighbours)', () => {
+    fc.assert(
+      fc.property(fc.array(part, { maxLength: 7 }), fc.array(part, { maxLength: 7 }), (left, right) => {
+        fc.pre(JSON.stringify(left) !== JSON.stringify(right))
+        expect(cursorScope(left)).not.toBe(cursorScope(right))
+      }),
+      { numRuns: 5_000 },
+    )
+    // the cases a plain concatenation would confuse
+    expect(cursorScope(['ab', 'c'])).not.toBe(cursorScope(['a', 'bc']))
+    expect(cursorScope(['1'])).not.toBe(cursorScope([1]))
+    expect(cursorScope([''])).not.toBe(cursorScope([null]))
+    expect(cursorScope(['a\u0001b'])).not.toBe(cursorScope(['a', 'b']))
+  })
+})
+
+describe('encodeCursor and decodeCursor', () => {
+  const scope = cursorScope(['user', 'someone', 'createdAt', 'desc', null, null, null])
+
+  test('a position comes back as it went in, for any date from year 1 to 9999', () => {
+    fc.assert(
+      fc.property(
+        fc.date({
+          min: new Date('0001-01-01T00:00:00Z'),
+          max: new Date('9999-12-31T23:59:59.999Z'),
+          noInvalidDate: true,
+        }),
+        fc.integer({ min: 1, max: 2_147_483_647 }),
+        (value, id) => {
+          expect(decodeCursor(scope, 'createdAt', encodeCursor(scope, { value, id }))).toEqual({ value, id })
+        },
+      ),
+    )
+  })
+
+  test('a position comes back as it went in for every other sort key', () => {
+    const positions = fc.oneof(
+      fc.record({ sort: fc.constant('priority' as const), value: fc.integer({ min: 1, max: 5 }) }),
+      fc.record({
+        sort: fc.constant('title' as const),
+        value: fc
+          .string({ minLength: 1, maxLength: 200, unit: 'grapheme' })
+          .filter((title) => [...title].length <= 200),
+      }),
+      fc.record({ sort: fc.constant('completedAt' as const), value: fc.constant(null) }),
+    )
+    fc.assert(
+      fc.property(positions, fc.integer({ min: 1, max: 2_147_483_647 }), ({ sort, value }, id) => {
+        expect(decodeCursor(scope, sort, encodeCursor(scope, { value, id }))).toEqual({ value, id })
+      }),
+    )
+  })
+
+  test('hashes are 16 hex digits', () => {
+    expect(hash64('')).toMatch(/^[0-9a-f]{16}$/)
+    expect(hash64('taskstore')).toMatch(/^[0-9a-f]{16}$/)
+    expect(hash64('a')).not.toBe(hash64('b'))
+  })
+})
