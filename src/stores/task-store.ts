@@ -6,10 +6,10 @@ import {
   allTasksQuerySchema,
   parseInput,
   parseTaskId,
+  parseTaskQuery,
   parseUserId,
   taskInputSchema,
   taskPatchSchema,
-  taskQuerySchema,
 } from '../validation/index.js'
 import { type QueryBuild, QueryRunner } from './query-runner.js'
 import { placeholder } from './query-template.js'
@@ -238,7 +238,7 @@ export function createTaskStore(db: Kysely<Database>): TaskStore {
 
     async getTasks(userId, query = {}) {
       const owner = parseUserId(userId, 'userId')
-      const q = parseInput(taskQuerySchema, query, 'query')
+      const q = parseTaskQuery(query, 'query')
       return list('user', owner, q)
     },
 

@@ -1,5 +1,6 @@
 export { MAX_INTEGER, parseTaskId, parseUserId, taskIdSchema, userIdSchema } from './id-schemas.js'
 export { parseInput } from './parse-input.js'
+export { parseTaskQuery } from './query-parsing.js'
 export {
   allTasksQuerySchema,
   TASK_SORTS,

@@ -71,3 +71,4 @@ export const allTasksQuerySchema = taskQuerySchema.extend({ userId: userIdSchema
 
 export type TaskInput = z.input<typeof taskInputSchema>
 export type TaskPatch = z.input<typeof taskPatchSchema>
+export type TaskQueryInput = z.output<typeof taskQuerySchema>
