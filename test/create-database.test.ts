@@ -8,6 +8,7 @@ import {
   ConfigError,
   checkHealth,
   createDatabase,
+  createTaskStore,
   type Database,
   type DatabaseOptions,
   DatabaseUnavailableError,
@@ -167,6 +168,15 @@ describe('createDatabase connection failures', () => {
     // Straight away, before the pool could notice the socket closing by itself.
     expect(await rejectionOf(sql`select 1`.execute(db))).toBeInstanceOf(DatabaseUnavailableError)
     expect(server.connections()).toBe(2)
+  })
+
+  test("a store's statement that reached the server is never sent again when its session ends, though retries are allowed", async () => {
+    const server = await fake({ kind: 'terminate-on-query' })
+    const db = open({ connectionString: server.url('x'), retry: FAST_RETRY, pool: { max: 1 } })
+    // outside a transaction the store sends straight to the pool, past Kysely's retrying driver
+    expect(await rejectionOf(createTaskStore(db).countTasks('someone'))).toBeInstanceOf(DatabaseUnavailableError)
+    // one connection: the statement went out on it once, and no second one was opened to send it again
+    expect(server.connections()).toBe(1)
   })
 
   test('a server that is starting up (57P03) is retried; refused credentials (28P01) are not', async () => {

@@ -35,7 +35,7 @@ export async function acquireWithRetry<T>(
 }
 
 /** Goes on after a first attempt failed with `firstError`: waits, tries again, until the policy says stop. */
-export async function retryAcquire<T>(
+async function retryAcquire<T>(
   acquire: () => Promise<T>,
   isRetryable: (error: unknown) => boolean,
   policy: Required<RetryOptions>,

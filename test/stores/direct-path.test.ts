@@ -3,7 +3,8 @@ import { expect, test } from 'vitest'
 import { directQueryFor } from '../../src/db/direct-query.js'
 import { createDatabase, createTaskStore, type QueryLogEvent } from '../../src/index.js'
 import { describeEachBackend } from '../support/backends.js'
-import { storeFixture } from '../support/fixtures.js'
+import { expectCode, storeFixture } from '../support/fixtures.js'
+import { startFlakyProxy } from '../support/flaky-proxy.js'
 
 describeEachBackend(
   "the stores' direct path on a database from createDatabase",
@@ -53,6 +54,50 @@ describeEachBackend(
       })
       expect(directQueryFor(db.withSchema(context().schema))).toBeUndefined()
       expect((await tasks.countTasks(alice.id)).total).toBe(1)
+    })
+  },
+  { only: ['postgres'] },
+)
+
+describeEachBackend(
+  "the direct path's connection retries",
+  (context) => {
+    const retry = { attempts: 4, baseDelayMs: 5, maxDelayMs: 20 }
+    // Idle connections close at once, so every call below has to connect anew.
+    const pool = { max: 1, idleTimeoutMillis: 1 }
+
+    test('a connection dropped on open is retried after the database is in use, and the call succeeds', async () => {
+      const proxy = await startFlakyProxy(process.env.TEST_DATABASE_URL!)
+      const db = createDatabase({ connectionString: proxy.url, schema: context().schema, retry, pool })
+      try {
+        const tasks = createTaskStore(db)
+        expect(await tasks.countTasks('someone')).toEqual({ total: 0, completed: 0, pending: 0 })
+        await proxy.allClosed()
+        const before = proxy.connections()
+        proxy.dropNext(2)
+        expect(await tasks.countTasks('someone')).toEqual({ total: 0, completed: 0, pending: 0 })
+        expect(proxy.connections() - before).toBe(3)
+      } finally {
+        await db.destroy()
+        await proxy.close()
+      }
+    })
+
+    test('after `attempts` dropped connections it gives up with DatabaseUnavailableError', async () => {
+      const proxy = await startFlakyProxy(process.env.TEST_DATABASE_URL!)
+      const db = createDatabase({ connectionString: proxy.url, schema: context().schema, retry, pool })
+      try {
+        const tasks = createTaskStore(db)
+        await tasks.countTasks('someone')
+        await proxy.allClosed()
+        const before = proxy.connections()
+        proxy.dropNext(10)
+        await expectCode(tasks.countTasks('someone'), 'unavailable')
+        expect(proxy.connections() - before).toBe(retry.attempts)
+      } finally {
+        await db.destroy()
+        await proxy.close()
+      }
     })
   },
   { only: ['postgres'] },

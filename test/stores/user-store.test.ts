@@ -1,3 +1,4 @@
+import { createRequire, syncBuiltinESMExports } from 'node:module'
 import bcrypt from 'bcryptjs'
 import { expect, test } from 'vitest'
 import { createUserStore } from '../../src/index.js'
@@ -182,3 +183,53 @@ describeEachBackend('verifyPassword', (context) => {
     await expectCode(users.verifyPassword('alice@example.com', 42 as never), 'validation')
   })
 })
+
+describeEachBackend(
+  'verifyPassword without a stored hash',
+  (context) => {
+    test('an unknown email, or a user without a password, costs the scrypt work of a wrong password', async () => {
+      const users = createUserStore(context().db, { scrypt: TEST_SCRYPT })
+      await users.createUser({ email: 'known@example.com', password: 'the right one' })
+      await users.createUser({ email: 'nopassword@example.com' })
+      // the decoy hash is made once, on first use; count after that
+      await users.verifyPassword('first@example.com', 'warm up')
+      const scryptCalls = watchScrypt()
+      try {
+        const workFor = async (email: string) => {
+          scryptCalls.length = 0
+          expect(await users.verifyPassword(email, 'wrong guess')).toBeNull()
+          return [...scryptCalls]
+        }
+        const wrongPassword = await workFor('known@example.com')
+        expect(wrongPassword).toEqual([{ keyLength: 32, N: 2 ** TEST_SCRYPT.logN, r: TEST_SCRYPT.r, p: TEST_SCRYPT.p }])
+        expect(await workFor('nobody@example.com')).toEqual(wrongPassword)
+        expect(await workFor('nopassword@example.com')).toEqual(wrongPassword)
+      } finally {
+        scryptCalls.restore()
+      }
+    })
+  },
+  { only: ['memory'] },
+)
+
+type ScryptCall = { keyLength: number; N: number; r: number; p: number }
+
+/** Records the key length and cost of every scrypt call the package makes until `restore()`. */
+function watchScrypt(): ScryptCall[] & { restore(): void } {
+  const crypto = createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto')
+  const original = crypto.scrypt
+  const calls = Object.assign([] as ScryptCall[], {
+    restore() {
+      crypto.scrypt = original
+      syncBuiltinESMExports()
+    },
+  })
+  crypto.scrypt = ((...args: Parameters<typeof original>) => {
+    const { N, r, p } = args[3] as { N: number; r: number; p: number }
+    calls.push({ keyLength: args[2] as number, N, r, p })
+    return (original as (...rest: unknown[]) => void)(...args)
+  }) as typeof original
+  // the package imports scrypt by name from node:crypto; this makes that binding see the wrapper
+  syncBuiltinESMExports()
+  return calls
+}
