@@ -18,8 +18,8 @@ export interface BenchPlan {
   readonly reseed: boolean
   /**
    * Rounds per latency measurement; within a round the clients take turns
-   * of a few calls (see measureInterleaved). An even number, so each client
-   * starts a round equally often.
+   * of a few calls, and which goes first rotates from turn to turn (see
+   * measureInterleaved).
    */
   readonly rounds: number
   /** Aim for this much time per client and round; iterations follow from a warm-up. */
@@ -28,7 +28,7 @@ export interface BenchPlan {
   readonly maxIterations: number
   readonly poolMax: number
   readonly throughputWorkers: number
-  /** Even, like `rounds`: each client starts a round equally often. */
+  /** A multiple of the three clients, so each starts a round equally often. */
   readonly throughputRounds: number
   /** Per client and round; the total per client is rounds × this. */
   readonly throughputSegmentMs: number
@@ -91,7 +91,7 @@ export function readPlan(
         maxIterations: 100,
         poolMax: 10,
         throughputWorkers: 32,
-        throughputRounds: 4,
+        throughputRounds: 3,
         throughputSegmentMs: 750,
         resultsName: 'quick',
       }
@@ -106,8 +106,8 @@ export function readPlan(
         maxIterations: 600,
         poolMax: 10,
         throughputWorkers: 32,
-        throughputRounds: 8,
-        throughputSegmentMs: 2_000,
+        throughputRounds: 18,
+        throughputSegmentMs: 1_000,
         resultsName: 'latest',
       }
   return { plan }

@@ -31,6 +31,8 @@ export interface BenchResults {
   }
   readonly ops: readonly OpResult[]
   readonly geomeanP50Ratio: number
+  /** Against raw `pg` with taskstore's timestamp parser: taskstore's own code alone (informational). */
+  readonly geomeanOwnCodeRatio: number
   readonly throughput: ThroughputResult
   readonly scaling: readonly ScalingPoint[]
   readonly countAfterUpdates: CountResult
@@ -42,8 +44,8 @@ export interface BenchResults {
 const P95_LIMIT_US = 5_000
 const COUNT_P95_LIMIT_US = 10_000
 
-export function geomeanOf(ops: readonly OpResult[]): number {
-  return geometricMean(ops.map((op) => op.p50Ratio))
+export function geomeanOf(ops: readonly OpResult[], ratio: 'p50Ratio' | 'ownCodeRatio' = 'p50Ratio'): number {
+  return geometricMean(ops.map((op) => op[ratio]))
 }
 
 const ms = (us: number) => `${(us / 1000).toFixed(2)} ms`

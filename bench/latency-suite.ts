@@ -1,5 +1,5 @@
 import { SEARCH_TERM, userIds } from './bench-config.js'
-import { type BenchContext, captureTemplate, cursorAtDepth, type Fixtures } from './bench-context.js'
+import { type BenchContext, captureTemplate, cursorAtDepth, type Fixtures, reconnectClients } from './bench-context.js'
 import { measureInterleaved } from './measure-interleaved.js'
 import { quote } from './seed-dataset.js'
 import { runTemplate, type Slots, templateText } from './sql-recorder.js'
@@ -12,6 +12,10 @@ export interface OpResult {
   readonly store: LatencySummary
   readonly raw: LatencySummary
   readonly p50Ratio: number
+  /** Raw `pg` with taskstore's timestamp parser (informational). */
+  readonly rawFastTimestamps: LatencySummary
+  /** store p50 over rawFastTimestamps p50: the cost of taskstore's own code alone. */
+  readonly ownCodeRatio: number
   /** Measured against its own target rather than the 5 ms one. */
   readonly ownTarget?: string
   /** The SQL both clients sent. */
@@ -120,7 +124,8 @@ async function freshScratchTasks(context: BenchContext, count: number): Promise<
 
 /**
  * Times every store operation against plain `pg` sending the SQL the store
- * sent (recorded once per operation), in interleaved rounds.
+ * sent (recorded once per operation), with the driver's timestamp parser and
+ * with taskstore's, in interleaved rounds.
  */
 export async function runLatencySuite(
   context: BenchContext,
@@ -132,8 +137,8 @@ export async function runLatencySuite(
   for (const op of operations(fixtures, cursors)) {
     const sentinel = op.consumesTasks ? (await freshScratchTasks(context, 1))[0]! : op.slots!(0)
     const template = await captureTemplate(context, op.call, sentinel)
-    const ownTasks = { store: [] as Slots[], raw: [] as Slots[] }
-    const side = (label: 'store' | 'raw', run: (slots: Slots) => Promise<unknown>) => ({
+    const ownTasks = { store: [] as Slots[], raw: [] as Slots[], rawFastTimestamps: [] as Slots[] }
+    const side = (label: keyof typeof ownTasks, run: (slots: Slots) => Promise<unknown>) => ({
       label,
       run: (index: number, position: number) => run(op.consumesTasks ? ownTasks[label][position]! : op.slots!(index)),
       prepare: op.consumesTasks
@@ -142,17 +147,25 @@ export async function runLatencySuite(
           }
         : undefined,
     })
-    const [storeSamples, rawSamples] = await measureInterleaved(context.plan, [
-      side('store', (slots) => op.call(context.store, slots)),
-      side('raw', (slots) => runTemplate(context.raw, template, slots)),
-    ])
+    const [storeSamples, rawSamples, fastSamples] = await measureInterleaved(
+      context.plan,
+      [
+        side('store', (slots) => op.call(context.store, slots)),
+        side('raw', (slots) => runTemplate(context.raw, template, slots)),
+        side('rawFastTimestamps', (slots) => runTemplate(context.rawFastTimestamps, template, slots)),
+      ],
+      { beforeRound: () => reconnectClients(context) },
+    )
     const store = summarize(storeSamples!)
     const raw = summarize(rawSamples!)
+    const rawFastTimestamps = summarize(fastSamples!)
     const result: OpResult = {
       op: op.name,
       store,
       raw,
       p50Ratio: store.p50Us / raw.p50Us,
+      rawFastTimestamps,
+      ownCodeRatio: store.p50Us / rawFastTimestamps.p50Us,
       ...(op.ownTarget ? { ownTarget: op.ownTarget } : {}),
       sql: templateText(template),
     }

@@ -21,26 +21,37 @@ const WARM_UP_CALLS = 5
  */
 const CHUNK = 20
 
+/** A few untimed calls, so the first timed ones meet warm connections; returns their mean in µs. */
+async function warmUp(contender: Contender): Promise<number> {
+  await contender.prepare?.(WARM_UP_CALLS)
+  let total = 0
+  for (let call = 0; call < WARM_UP_CALLS; call++) total += await timeUs(() => contender.run(call, call))
+  return total / WARM_UP_CALLS
+}
+
 /**
  * Times contenders in interleaved turns of {@link CHUNK} calls — A B, B A,
  * A B … (rotated when there are more than two) — so noise on the machine
  * lands on all of them alike. Every contender runs the same number of calls
  * per round, sized from a warm-up so a round of the slowest takes about
- * `plan.roundTargetMs`; `prepare` runs for each before the round. Returns
+ * `plan.roundTargetMs`; `prepare` runs for each before the round.
+ * `beforeRound` runs before every round: before the sizing warm-up for the
+ * first, followed by a fresh warm-up for the others. Returns
  * samples in µs per contender.
  */
 export async function measureInterleaved(
   plan: BenchPlan,
   contenders: readonly Contender[],
-  options: { readonly rounds?: number; readonly minIterations?: number } = {},
+  options: {
+    readonly rounds?: number
+    readonly minIterations?: number
+    /** Runs before each round (and before the warm-up), untimed. */
+    readonly beforeRound?: () => Promise<void>
+  } = {},
 ): Promise<number[][]> {
+  await options.beforeRound?.()
   let slowestUs = 0
-  for (const contender of contenders) {
-    await contender.prepare?.(WARM_UP_CALLS)
-    let total = 0
-    for (let call = 0; call < WARM_UP_CALLS; call++) total += await timeUs(() => contender.run(call, call))
-    slowestUs = Math.max(slowestUs, total / WARM_UP_CALLS)
-  }
+  for (const contender of contenders) slowestUs = Math.max(slowestUs, await warmUp(contender))
   const minIterations = options.minIterations ?? plan.minIterations
   const iterations = Math.max(
     minIterations,
@@ -49,6 +60,10 @@ export async function measureInterleaved(
   const rounds = options.rounds ?? plan.rounds
   const samples = contenders.map(() => [] as number[])
   for (let round = 0; round < rounds; round++) {
+    if (round > 0 && options.beforeRound) {
+      await options.beforeRound()
+      for (const contender of contenders) await warmUp(contender)
+    }
     for (const contender of contenders) await contender.prepare?.(iterations)
     const base = round * iterations
     for (let first = 0, turn = 0; first < iterations; first += CHUNK, turn++) {

@@ -58,6 +58,7 @@ async function main(): Promise<void> {
       )
     const calls = {
       raw: (slots: Slots) => runTemplate(context.raw, template, slots),
+      rawFastTimestamps: (slots: Slots) => runTemplate(context.rawFastTimestamps, template, slots),
       kysely: (slots: Slots) => bare.executeQuery(compiled(slots)),
       database: (slots: Slots) => context.db.executeQuery(compiled(slots)),
       store: (slots: Slots) => op(context.store, slots),
@@ -65,9 +66,9 @@ async function main(): Promise<void> {
     type Client = keyof typeof calls
     const clients: Client[] =
       values.client === 'all'
-        ? ['store', 'database', 'kysely', 'raw']
+        ? ['store', 'database', 'kysely', 'raw', 'rawFastTimestamps']
         : values.client === 'both'
-          ? ['store', 'raw']
+          ? ['store', 'rawFastTimestamps']
           : [values.client as Client]
     let gcMs = 0
     const observer = new PerformanceObserver((list) => {

@@ -58,7 +58,14 @@ async function main(): Promise<number> {
     log('countTasks before and after bulk updates:')
     const countAfterUpdates = await runCountSuite(context, fixtures)
 
-    const measured = { ops, geomeanP50Ratio: geomeanOf(ops), throughput, scaling, countAfterUpdates }
+    const measured = {
+      ops,
+      geomeanP50Ratio: geomeanOf(ops),
+      geomeanOwnCodeRatio: geomeanOf(ops, 'ownCodeRatio'),
+      throughput,
+      scaling,
+      countAfterUpdates,
+    }
     const results: BenchResults = {
       mode: plan.mode,
       startedAt,

@@ -1,4 +1,4 @@
-import { type BenchContext, captureTemplate, type Fixtures } from './bench-context.js'
+import { type BenchContext, captureTemplate, type Fixtures, reconnectClients } from './bench-context.js'
 import type { DeepCursors } from './latency-suite.js'
 import { measureInterleaved } from './measure-interleaved.js'
 import { quote } from './seed-dataset.js'
@@ -46,7 +46,11 @@ export async function runScalingSuite(
         { label: 'raw deep', run: () => runTemplate(context.raw, deep, { userId }) },
         { label: 'raw offset', run: () => context.raw.query(offsetSql, [userId, depth]) },
       ],
-      { rounds: Math.min(6, context.plan.rounds), minIterations: Math.min(20, context.plan.minIterations) },
+      {
+        rounds: Math.min(6, context.plan.rounds),
+        minIterations: Math.min(20, context.plan.minIterations),
+        beforeRound: () => reconnectClients(context),
+      },
     )
     const [storeFirst, rawFirst, storeDeep, rawDeep, rawOffset] = samples.map(summarize) as [
       LatencySummary,

@@ -1,2 +1,22 @@
-// The code under test, imported in one place so every suite measures the same build.
-export { createDatabase, createTaskStore, migrateToLatest, type TaskStore } from '../src/index.js'
+// The code under test: the built package, as a host runs it (`npm run bench` builds it first).
+// Its types come from the sources, so the build must not be older than they are.
+import { existsSync, readdirSync, statSync } from 'node:fs'
+
+type Subject = typeof import('../src/index.js')
+
+export type { TaskStore } from '../src/index.js'
+
+const BUILT = new URL('../dist/index.js', import.meta.url)
+const SOURCES = new URL('../src/', import.meta.url)
+
+function newestSourceMs(): number {
+  const files = readdirSync(SOURCES, { recursive: true, encoding: 'utf8' })
+  return Math.max(...files.map((file) => statSync(new URL(file, SOURCES)).mtimeMs))
+}
+
+if (!existsSync(BUILT) || statSync(BUILT).mtimeMs < newestSourceMs()) {
+  throw new Error('The benchmark measures the built package, which is missing or older than src/: run `npm run build`.')
+}
+const subject = (await import(BUILT.href)) as Subject
+
+export const { createDatabase, createTaskStore, migrateToLatest } = subject

@@ -1,6 +1,7 @@
 import type { BenchResults } from './bench-results.js'
 import type { OpResult } from './latency-suite.js'
 import type { ScalingPoint } from './scaling-suite.js'
+import type { LatencySummary } from './stats.js'
 
 const us = (value: number) => Math.round(value).toLocaleString('en-US')
 
@@ -12,11 +13,15 @@ function table(header: readonly string[], rows: readonly (readonly string[])[], 
 }
 
 export function opLine(result: OpResult): string {
-  return `${result.op}: store p50 ${us(result.store.p50Us)} µs, raw p50 ${us(result.raw.p50Us)} µs, ratio ${result.p50Ratio.toFixed(3)}`
+  return `${result.op}: store p50 ${us(result.store.p50Us)} µs, raw p50 ${us(result.raw.p50Us)} µs, ratio ${result.p50Ratio.toFixed(3)} (own code ${result.ownCodeRatio.toFixed(3)})`
 }
 
 export function scalingLine(point: ScalingPoint): string {
   return `${point.tasks.toLocaleString('en-US')} tasks: first ${us(point.store.first.p50Us)} µs, deep ${us(point.store.deep.p50Us)} µs, OFFSET ${us(point.raw.offset.p50Us)} µs`
+}
+
+function throughputRow(client: string, opsPerSec: number, latency: LatencySummary, errors: number): string[] {
+  return [client, opsPerSec.toFixed(0), us(latency.p50Us), us(latency.p95Us), us(latency.p99Us), String(errors)]
 }
 
 /** The whole run as plain-text tables, for stdout. */
@@ -30,8 +35,9 @@ export function formatReport(results: BenchResults): string {
     `${postgres.version.split(' on ')[0]}`,
     '',
     'Latency per call (µs), taskstore vs raw pg sending the same SQL, interleaved rounds',
+    "(raw+parser: raw pg reading timestamps with taskstore's parser; own code = store p50 / raw+parser p50)",
     table(
-      ['operation', 'store p50', 'p95', 'p99', 'raw p50', 'p95', 'p99', 'p50 ratio'],
+      ['operation', 'store p50', 'p95', 'p99', 'raw p50', 'p95', 'p99', 'p50 ratio', 'raw+parser p50', 'own code'],
       results.ops.map((op) => [
         op.op,
         us(op.store.p50Us),
@@ -41,9 +47,11 @@ export function formatReport(results: BenchResults): string {
         us(op.raw.p95Us),
         us(op.raw.p99Us),
         op.p50Ratio.toFixed(3),
+        us(op.rawFastTimestamps.p50Us),
+        op.ownCodeRatio.toFixed(3),
       ]),
     ),
-    `geometric mean of p50 ratios: ${results.geomeanP50Ratio.toFixed(3)}`,
+    `geometric mean of p50 ratios: ${results.geomeanP50Ratio.toFixed(3)} (own code alone: ${results.geomeanOwnCodeRatio.toFixed(3)})`,
     '',
     'Scaling: p50 (µs) of the first page and of the last full page, keyset vs OFFSET',
     table(
@@ -83,18 +91,12 @@ export function formatReport(results: BenchResults): string {
     table(
       ['client', 'ops/s', 'p50 µs', 'p95 µs', 'p99 µs', 'errors'],
       [
-        [
-          'taskstore',
-          t.storeOpsPerSec.toFixed(0),
-          us(t.store.p50Us),
-          us(t.store.p95Us),
-          us(t.store.p99Us),
-          String(t.errors.store),
-        ],
-        ['raw pg', t.rawOpsPerSec.toFixed(0), us(t.raw.p50Us), us(t.raw.p95Us), us(t.raw.p99Us), String(t.errors.raw)],
+        throughputRow('taskstore', t.storeOpsPerSec, t.store, t.errors.store),
+        throughputRow('raw pg', t.rawOpsPerSec, t.raw, t.errors.raw),
+        throughputRow('raw pg + parser', t.rawFastTimestampsOpsPerSec, t.rawFastTimestamps, t.errors.rawFastTimestamps),
       ],
     ),
-    `throughput ratio: ${t.ratio.toFixed(3)}`,
+    `throughput ratio: ${t.ratio.toFixed(3)} (own code alone: ${t.ownCodeRatio.toFixed(3)})`,
   )
   const c = results.countAfterUpdates
   out.push(

@@ -1,3 +1,4 @@
+import type pg from 'pg'
 import { type BenchContext, captureTemplate, type Fixtures } from './bench-context.js'
 import { quote } from './seed-dataset.js'
 import { type QueryTemplate, runTemplate, type Slots } from './sql-recorder.js'
@@ -14,9 +15,14 @@ export interface ThroughputResult {
   readonly rawOpsPerSec: number
   /** taskstore ops/s over raw ops/s: ≥ 1 means no cost. */
   readonly ratio: number
+  /** Raw `pg` with taskstore's timestamp parser (informational). */
+  readonly rawFastTimestampsOpsPerSec: number
+  /** taskstore ops/s over rawFastTimestamps ops/s: the cost of taskstore's own code alone. */
+  readonly ownCodeRatio: number
   readonly store: LatencySummary
   readonly raw: LatencySummary
-  readonly errors: { readonly store: number; readonly raw: number }
+  readonly rawFastTimestamps: LatencySummary
+  readonly errors: { readonly store: number; readonly raw: number; readonly rawFastTimestamps: number }
 }
 
 type MixOp = 'list' | 'get' | 'toggle' | 'create' | 'update'
@@ -67,9 +73,9 @@ function storeExecutor(store: TaskStore): Executor {
   }
 }
 
-function rawExecutor(context: BenchContext, templates: Readonly<Record<MixOp, QueryTemplate>>): Executor {
+function rawExecutor(pool: pg.Pool, templates: Readonly<Record<MixOp, QueryTemplate>>): Executor {
   return async (op, slots) => {
-    const result = await runTemplate(context.raw, templates[op], slots)
+    const result = await runTemplate(pool, templates[op], slots)
     return op === 'create' ? (result.rows[0] as { id: number }).id : undefined
   }
 }
@@ -110,8 +116,9 @@ async function runLoad(
 
 /**
  * 32 workers share a pool of 10 and run the mix (70 % list, 10 % get, 10 %
- * toggle, 5 % create, 5 % update) for a fixed time, taskstore and raw `pg` in
- * alternating segments with the same random choices. Tasks created under
+ * toggle, 5 % create, 5 % update) for a fixed time, taskstore and raw `pg`
+ * (with the driver's timestamp parser and with taskstore's) in rotating
+ * segments with the same random choices. Tasks created under
  * load are deleted afterwards.
  */
 export async function runThroughputSuite(context: BenchContext, fixtures: Fixtures): Promise<ThroughputResult> {
@@ -132,19 +139,24 @@ export async function runThroughputSuite(context: BenchContext, fixtures: Fixtur
       sentinel,
     ),
   }
-  const executors = { store: storeExecutor(context.store), raw: rawExecutor(context, templates) }
-  const totals = {
-    store: { ops: 0, ms: 0, samples: [] as number[], errors: 0 },
-    raw: { ops: 0, ms: 0, samples: [] as number[], errors: 0 },
+  const executors = {
+    store: storeExecutor(context.store),
+    raw: rawExecutor(context.raw, templates),
+    rawFastTimestamps: rawExecutor(context.rawFastTimestamps, templates),
   }
+  const sides = Object.keys(executors) as (keyof typeof executors)[]
+  const totals = Object.fromEntries(
+    sides.map((side) => [side, { ops: 0, ms: 0, samples: [] as number[], errors: 0 }]),
+  ) as Record<keyof typeof executors, { ops: number; ms: number; samples: number[]; errors: number }>
   const created: number[] = []
   try {
-    for (const side of ['store', 'raw'] as const) {
+    for (const side of sides) {
       const warm = await runLoad(plan.throughputWorkers, WARM_UP_MS, 999, fixtures, executors[side])
       created.push(...warm.createdIds)
     }
     for (let round = 0; round < plan.throughputRounds; round++) {
-      const order = round % 2 === 0 ? (['store', 'raw'] as const) : (['raw', 'store'] as const)
+      // each client takes each place in the order equally often
+      const order = sides.map((_, k) => sides[(k + round) % sides.length]!)
       for (const side of order) {
         const run = await runLoad(
           plan.throughputWorkers,
@@ -168,8 +180,10 @@ export async function runThroughputSuite(context: BenchContext, fixtures: Fixtur
       TASK_INPUT.title,
     ])
   }
-  const storeOpsPerSec = totals.store.ops / (totals.store.ms / 1000)
-  const rawOpsPerSec = totals.raw.ops / (totals.raw.ms / 1000)
+  const opsPerSec = (side: keyof typeof totals) => totals[side].ops / (totals[side].ms / 1000)
+  const storeOpsPerSec = opsPerSec('store')
+  const rawOpsPerSec = opsPerSec('raw')
+  const rawFastTimestampsOpsPerSec = opsPerSec('rawFastTimestamps')
   return {
     workers: plan.throughputWorkers,
     poolMax: plan.poolMax,
@@ -178,8 +192,11 @@ export async function runThroughputSuite(context: BenchContext, fixtures: Fixtur
     storeOpsPerSec,
     rawOpsPerSec,
     ratio: storeOpsPerSec / rawOpsPerSec,
+    rawFastTimestampsOpsPerSec,
+    ownCodeRatio: storeOpsPerSec / rawFastTimestampsOpsPerSec,
     store: summarize(totals.store.samples),
     raw: summarize(totals.raw.samples),
-    errors: { store: totals.store.errors, raw: totals.raw.errors },
+    rawFastTimestamps: summarize(totals.rawFastTimestamps.samples),
+    errors: { store: totals.store.errors, raw: totals.raw.errors, rawFastTimestamps: totals.rawFastTimestamps.errors },
   }
 }
