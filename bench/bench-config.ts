@@ -63,7 +63,7 @@ Set BENCH_DATABASE_URL (or DATABASE_URL) to a PostgreSQL URL, for example
 The benchmark seeds its own schema (taskstore_bench, or taskstore_bench_quick
 with --quick) and leaves every other schema alone.`
 
-/** Reads the command line and environment; `null` plus a message when the run cannot start. */
+/** Reads the command line and environment; a message and exit code instead when the run cannot start (or for `--help`). */
 export function readPlan(
   argv: readonly string[],
   env: NodeJS.ProcessEnv,

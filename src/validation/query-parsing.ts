@@ -1,20 +1,26 @@
 import { parseInput } from './parse-input.js'
-import { TASK_SORTS, type TaskQueryInput, taskQuerySchema } from './task-schemas.js'
+import {
+  MAX_CURSOR_LENGTH,
+  PAGE_SIZE,
+  type ParsedTaskQuery,
+  PRIORITY,
+  TASK_SORTS,
+  taskQuerySchema,
+} from './task-schemas.js'
 
 const SORTS: ReadonlySet<unknown> = new Set(TASK_SORTS)
 const ORDERS: ReadonlySet<unknown> = new Set(['asc', 'desc'])
-const MAX_CURSOR_LENGTH = 1000
 
-const isIntegerIn = (value: unknown, min: number, max: number) =>
+const isIntegerIn = (value: unknown, { min, max }: { readonly min: number; readonly max: number }) =>
   typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max
 
 /** The hand check of each key the fast path takes; a `search` goes to zod. */
 const FIELD_CHECKS = {
   completed: (value: unknown) => typeof value === 'boolean',
-  priority: (value: unknown) => isIntegerIn(value, 1, 5),
+  priority: (value: unknown) => isIntegerIn(value, PRIORITY),
   sort: (value: unknown) => SORTS.has(value),
   order: (value: unknown) => ORDERS.has(value),
-  limit: (value: unknown) => isIntegerIn(value, 1, 100),
+  limit: (value: unknown) => isIntegerIn(value, PAGE_SIZE),
   cursor: (value: unknown) => typeof value === 'string' && value.length <= MAX_CURSOR_LENGTH,
 } as const
 const FIELDS = Object.keys(FIELD_CHECKS) as (keyof typeof FIELD_CHECKS)[]
@@ -32,11 +38,11 @@ const SCHEMA_KEYS: ReadonlySet<string> = new Set(Object.keys(taskQuerySchema.sha
  * const query = parseTaskQuery({ sort: 'priority', limit: 20 }, 'query')
  * ```
  */
-export function parseTaskQuery(value: unknown, path: string): TaskQueryInput {
+export function parseTaskQuery(value: unknown, path: string): ParsedTaskQuery {
   return fastTaskQuery(value) ?? parseInput(taskQuerySchema, value, path)
 }
 
-function fastTaskQuery(value: unknown): TaskQueryInput | undefined {
+function fastTaskQuery(value: unknown): ParsedTaskQuery | undefined {
   if (!isPlainObject(value) || value.search !== undefined) return undefined
   for (const key of Object.keys(value)) if (!SCHEMA_KEYS.has(key)) return undefined
   // no prototype: a field the caller did not give can never be read from a polluted Object.prototype
@@ -47,7 +53,7 @@ function fastTaskQuery(value: unknown): TaskQueryInput | undefined {
     if (!FIELD_CHECKS[key](field)) return undefined
     query[key] = field
   }
-  return query as TaskQueryInput
+  return query as ParsedTaskQuery
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

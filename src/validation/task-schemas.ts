@@ -2,13 +2,18 @@ import { z } from 'zod'
 import { userIdSchema } from './id-schemas.js'
 import { boundedText } from './text-rules.js'
 
+/** Bounds these schemas share with the hand check in `query-parsing.ts`. */
+export const PRIORITY = { min: 1, max: 5 } as const
+export const PAGE_SIZE = { min: 1, max: 100 } as const
+export const MAX_CURSOR_LENGTH = 1000
+
 const title = boundedText(1, 200, { trim: true })
 const description = boundedText(0, 1000)
 const priority = z
   .number({ error: 'must be a number' })
   .int({ error: 'must be an integer' })
-  .min(1, { error: 'must be between 1 and 5' })
-  .max(5, { error: 'must be between 1 and 5' })
+  .min(PRIORITY.min, { error: `must be between ${PRIORITY.min} and ${PRIORITY.max}` })
+  .max(PRIORITY.max, { error: `must be between ${PRIORITY.min} and ${PRIORITY.max}` })
 
 /**
  * A new task: `title` (1–200 characters after trimming), optional
@@ -60,10 +65,10 @@ export const taskQuerySchema = z.strictObject({
   limit: z
     .number({ error: 'must be a number' })
     .int({ error: 'must be an integer' })
-    .min(1, { error: 'must be between 1 and 100' })
-    .max(100, { error: 'must be between 1 and 100' })
+    .min(PAGE_SIZE.min, { error: `must be between ${PAGE_SIZE.min} and ${PAGE_SIZE.max}` })
+    .max(PAGE_SIZE.max, { error: `must be between ${PAGE_SIZE.min} and ${PAGE_SIZE.max}` })
     .optional(),
-  cursor: z.string({ error: 'must be a string' }).max(1000, { error: 'is not a valid cursor' }).optional(),
+  cursor: z.string({ error: 'must be a string' }).max(MAX_CURSOR_LENGTH, { error: 'is not a valid cursor' }).optional(),
 })
 
 /** A listing across users (admin): the same query, optionally narrowed to one user. */
@@ -71,4 +76,5 @@ export const allTasksQuerySchema = taskQuerySchema.extend({ userId: userIdSchema
 
 export type TaskInput = z.input<typeof taskInputSchema>
 export type TaskPatch = z.input<typeof taskPatchSchema>
-export type TaskQueryInput = z.output<typeof taskQuerySchema>
+/** A task listing's query once parsed. */
+export type ParsedTaskQuery = z.output<typeof taskQuerySchema>
