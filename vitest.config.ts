@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config'
 
-// Vitest's reporter calls Map.groupBy, which Node gained in 21; Node 20 is still supported here.
+// Vitest's reporter calls Map.groupBy, which Node gained in 21; the suites also run on the machine's Node 20.
 if (typeof (Map as unknown as { groupBy?: unknown }).groupBy !== 'function') {
   Object.defineProperty(Map, 'groupBy', {
     value<K, V>(items: Iterable<V>, keyOf: (item: V, index: number) => K): Map<K, V[]> {

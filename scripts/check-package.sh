@@ -26,8 +26,9 @@ echo "check-package: packed $(basename "$tarball") ($(tar tzf "$tarball" | wc -l
 # moduleResolution "node"), which cannot see subpath exports such as
 # taskstore/testing; hosts need moduleResolution node16, nodenext or bundler.
 # The CommonJS build is real, but it requires kysely, which is ESM-only, so
-# require('taskstore') works at run time only on Node >= 20.19 (require of
-# ES modules), which is what package.json's engines field says. attw checks
+# require('taskstore') works at run time only where Node can require ES
+# modules (22.12 and later), which is what package.json's engines field says
+# and what the engine-strict install below enforces. attw checks
 # types, not that: the consumer test below runs require('taskstore') for real.
 "$bin/attw" "$tarball" --profile node16 --no-emoji --no-color
 
@@ -40,7 +41,7 @@ cat >"$consumer/package.json" <<'JSON'
 { "name": "taskstore-consumer", "version": "0.0.0", "private": true, "type": "module" }
 JSON
 peers=("pg-mem@$(dev_version pg-mem)" "@electric-sql/pglite@$(dev_version @electric-sql/pglite)" "pg@$(dev_version pg)")
-(cd "$consumer" && npm install --silent --no-audit --no-fund --prefer-offline "$tarball" "${peers[@]}")
+(cd "$consumer" && npm install --silent --no-audit --no-fund --prefer-offline --engine-strict "$tarball" "${peers[@]}")
 
 cat >"$consumer/use.mjs" <<'JS'
 import { createRequire } from 'node:module'
