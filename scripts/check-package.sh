@@ -91,4 +91,25 @@ console.log(`check-package: the installed package works via import, require and 
 JS
 (cd "$consumer" && node use.mjs)
 (cd "$consumer" && ./node_modules/.bin/taskstore --help | head -1)
+
+# A host app with its own Kysely and its own table (test/consumer), type-checked
+# under strict settings against the published declarations and run, on the
+# lowest and the highest Kysely that the peer range allows.
+kysely_range="$(node -p "require('./package.json').peerDependencies.kysely")"
+kysely_versions="$(npm view "kysely@$kysely_range" version --json | node -e '
+  const found = [].concat(JSON.parse(require("fs").readFileSync(0, "utf8")))
+  const key = (v) => v.split(".").map(Number)
+  found.sort((a, b) => { const x = key(a), y = key(b); return x[0] - y[0] || x[1] - y[1] || x[2] - y[2] })
+  console.log(found[0], found.at(-1))
+')"
+types_node="@types/node@$(dev_version @types/node)"
+cp test/consumer/host-app.ts test/consumer/tsconfig.json "$consumer/"
+for kysely_version in $kysely_versions; do
+  (cd "$consumer" && npm install --silent --no-audit --no-fund --prefer-offline --engine-strict \
+    "kysely@$kysely_version" "$types_node")
+  (cd "$consumer" && "$bin/tsc" -p tsconfig.json) ||
+    { echo "check-package: the host app does not type-check with kysely $kysely_version" >&2; exit 1; }
+  (cd "$consumer" && node host-app.ts)
+  echo "check-package: the host app type-checks and runs with kysely $kysely_version (peer range $kysely_range)"
+done
 echo "check-package: ok"

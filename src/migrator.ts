@@ -1,4 +1,4 @@
-import { type Kysely, sql } from 'kysely'
+import { type Kysely, sql, type Transaction } from 'kysely'
 import { MIGRATIONS, type MigrationContext, type TaskstoreMigration } from '../migrations/index.js'
 import { SCHEMA_NAME, schemaOf } from './db/database-schema.js'
 import { toUnavailableIfConnectionFailure } from './db/guarded-dialect.js'
@@ -50,7 +50,10 @@ export interface MigrationRun {
  * console.log(applied) // ['0001_create_users', '0002_create_tasks', …] the first time, [] after
  * ```
  */
-export async function migrateToLatest(db: Kysely<any>, options: MigrateOptions = {}): Promise<MigrationRun> {
+export async function migrateToLatest<DB>(
+  db: Kysely<DB> | Transaction<DB>,
+  options: MigrateOptions = {},
+): Promise<MigrationRun> {
   return runMigrations(db, 'latest', options)
 }
 
@@ -64,7 +67,10 @@ export async function migrateToLatest(db: Kysely<any>, options: MigrateOptions =
  * const { applied } = await migrateDown(db) // ['0003_touch_updated_at']
  * ```
  */
-export async function migrateDown(db: Kysely<any>, options: MigrateOptions = {}): Promise<MigrationRun> {
+export async function migrateDown<DB>(
+  db: Kysely<DB> | Transaction<DB>,
+  options: MigrateOptions = {},
+): Promise<MigrationRun> {
   return runMigrations(db, 'down', options)
 }
 
@@ -79,7 +85,10 @@ export async function migrateDown(db: Kysely<any>, options: MigrateOptions = {})
  * }
  * ```
  */
-export async function migrationStatus(db: Kysely<any>, options: MigrateOptions = {}): Promise<MigrationState[]> {
+export async function migrationStatus<DB>(
+  db: Kysely<DB> | Transaction<DB>,
+  options: MigrateOptions = {},
+): Promise<MigrationState[]> {
   const schema = resolveSchema(db, options)
   const base = db.withoutPlugins()
   try {

@@ -1,4 +1,4 @@
-import { type Kysely, sql } from 'kysely'
+import { type Kysely, sql, type Transaction } from 'kysely'
 import { DatabaseUnavailableError, type TaskstoreError } from '../errors/index.js'
 import { toUnavailableIfConnectionFailure } from './guarded-dialect.js'
 import { redact, redactError } from './redaction.js'
@@ -22,7 +22,7 @@ export interface HealthReport {
  * if (!ok) console.error('database down')
  * ```
  */
-export async function checkHealth(db: Kysely<any>): Promise<HealthReport> {
+export async function checkHealth<DB>(db: Kysely<DB> | Transaction<DB>): Promise<HealthReport> {
   const started = performance.now()
   try {
     await sql`select 1`.execute(db)

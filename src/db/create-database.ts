@@ -1,7 +1,6 @@
 import type { ConnectionOptions } from 'node:tls'
 import { type Dialect, Kysely, type LogEvent, PostgresDialect } from 'kysely'
 import { ConfigError } from '../errors/index.js'
-import type { DB } from './database.js'
 import { DEFAULT_SCHEMA, SCHEMA_NAME } from './database-schema.js'
 import { createDirectQuery, type QueryReporter, registerDirectQuery } from './direct-query.js'
 import type { GuardedPool } from './discard-broken-clients.js'
@@ -10,10 +9,8 @@ import { createNeonPool, type NeonSettings } from './neon-pool.js'
 import { createPgPool } from './pg-pool.js'
 import { redact, redactError, rememberSecretsOf } from './redaction.js'
 import { DEFAULT_RETRY, type RetryOptions } from './retry-policy.js'
+import type { Database } from './taskstore-database.js'
 import { resolveTls } from './tls-config.js'
-
-/** The tables taskstore manages, as Kysely sees them. */
-export type Database = DB
 
 /** Pool sizing. The defaults suit serverless hosts: few connections, idle ones recycled. */
 export interface PoolOptions {
@@ -78,6 +75,8 @@ const DEFAULT_POOL: Required<PoolOptions> = { max: 5, idleTimeoutMillis: 10_000,
  * const tasks = createTaskStore(db)
  * ```
  */
+export type { Database } from './taskstore-database.js'
+
 export function createDatabase(options: DatabaseOptions = {}): Kysely<Database> {
   const schema = options.schema ?? DEFAULT_SCHEMA
   if (!SCHEMA_NAME.test(schema)) {

@@ -1,5 +1,5 @@
 import { type ExpressionBuilder, type Kysely, type SelectQueryBuilder, sql } from 'kysely'
-import type { Database } from '../db/create-database.js'
+import type { Database } from '../db/taskstore-database.js'
 import { placeholder } from './query-template.js'
 import type { Task, TaskSort } from './task.js'
 import { SORT_COLUMN, TASK_COLUMNS } from './task-columns.js'

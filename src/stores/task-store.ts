@@ -1,5 +1,5 @@
-import { type Kysely, sql } from 'kysely'
-import type { Database } from '../db/create-database.js'
+import { type Kysely, sql, type Transaction } from 'kysely'
+import { asTaskstoreDatabase, type Database } from '../db/taskstore-database.js'
 import { ForbiddenError, NotFoundError } from '../errors/index.js'
 import { isEmulatedPostgres } from '../testing/emulation.js'
 import {
@@ -126,7 +126,8 @@ const DEFAULT_LIMIT = 50
  * })
  * ```
  */
-export function createTaskStore(db: Kysely<Database>): TaskStore {
+export function createTaskStore<DB extends Database>(database: Kysely<DB> | Transaction<DB>): TaskStore {
+  const db = asTaskstoreDatabase(database)
   const emulated = isEmulatedPostgres(db)
   const runner = new QueryRunner(db)
   const run = runner.run.bind(runner)

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
-import type { Kysely } from 'kysely'
-import type { Database } from '../db/create-database.js'
+import type { Kysely, Transaction } from 'kysely'
+import { asTaskstoreDatabase, type Database } from '../db/taskstore-database.js'
 import { NotFoundError, ValidationError } from '../errors/index.js'
 import { isEmulatedPostgres } from '../testing/emulation.js'
 import {
@@ -103,7 +103,11 @@ const USER_COLUMNS = [
  * const ada = await users.createUser({ email: 'ada@example.com', password: 'correct horse' })
  * ```
  */
-export function createUserStore(db: Kysely<Database>, options: UserStoreOptions = {}): UserStore {
+export function createUserStore<DB extends Database>(
+  database: Kysely<DB> | Transaction<DB>,
+  options: UserStoreOptions = {},
+): UserStore {
+  const db = asTaskstoreDatabase(database)
   const cost = options.scrypt ?? OWASP_SCRYPT_COST
   const emulated = isEmulatedPostgres(db)
   const runner = new QueryRunner(db)

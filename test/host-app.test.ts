@@ -1,0 +1,64 @@
+import type { Generated, Kysely, Transaction } from 'kysely'
+import { expect, test } from 'vitest'
+import { createTaskStore, createUserStore, type Database, migrationStatus } from '../src/index.js'
+import { describeEachBackend } from './support/backends.js'
+import { TEST_SCRYPT } from './support/fixtures.js'
+
+interface Projects {
+  id: Generated<number>
+  owner_id: string
+  name: string
+}
+
+/** A host's database type: taskstore's tables and its own. */
+type AppDB = Database & { projects: Projects }
+
+async function withProjectsTable(db: Kysely<Database>): Promise<Kysely<AppDB>> {
+  const app = db.withTables<{ projects: Projects }>()
+  await app.schema
+    .createTable('projects')
+    .addColumn('id', 'serial', (col) => col.primaryKey())
+    .addColumn('owner_id', 'varchar(36)', (col) => col.notNull().references('users.id'))
+    .addColumn('name', 'text', (col) => col.notNull())
+    .execute()
+  return app
+}
+
+/** What a host does in one transaction: a row of its own and a task through the store. */
+async function startProject(trx: Transaction<AppDB>, ownerId: string, name: string) {
+  await trx.insertInto('projects').values({ owner_id: ownerId, name }).execute()
+  return createTaskStore(trx).createTask(ownerId, { title: `Kick off ${name}` })
+}
+
+// pg-mem does not undo a rollback yet, so the rollback half cannot hold there.
+describeEachBackend(
+  "a host's own table and taskstore in one transaction",
+  (context) => {
+    test('commit together: the host row and the task are both there', async () => {
+      const db = await withProjectsTable(context().db)
+      const owner = await createUserStore(db, { scrypt: TEST_SCRYPT }).createUser({ email: 'host@example.com' })
+      const task = await db.transaction().execute((trx) => startProject(trx, owner.id, 'Apollo'))
+      expect(await createTaskStore(db).getTask(owner.id, task.id)).toEqual(task)
+      expect(await db.selectFrom('projects').select(['owner_id', 'name']).execute()).toEqual([
+        { owner_id: owner.id, name: 'Apollo' },
+      ])
+      expect((await migrationStatus(db)).every((step) => step.executedAt !== null)).toBe(true)
+    })
+
+    test('roll back together: neither the host row nor the task is left', async () => {
+      const db = await withProjectsTable(context().db)
+      const owner = await createUserStore(db, { scrypt: TEST_SCRYPT }).createUser({ email: 'host@example.com' })
+      const failure = new Error('the host changes its mind')
+      await expect(
+        db.transaction().execute(async (trx) => {
+          await startProject(trx, owner.id, 'Gemini')
+          throw failure
+        }),
+      ).rejects.toBe(failure)
+      expect(await db.selectFrom('projects').selectAll().execute()).toEqual([])
+      expect(await createTaskStore(db).countTasks(owner.id)).toEqual({ total: 0, completed: 0, pending: 0 })
+      expect(await createTaskStore(db).getTasks(owner.id)).toEqual({ items: [], nextCursor: null })
+    })
+  },
+  { only: ['embedded', 'postgres', 'pgbouncer', 'neon'] },
+)
