@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs'
 import { defineConfig } from 'tsup'
+
+const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version: string }
 
 export default defineConfig({
   entry: {
@@ -10,6 +13,7 @@ export default defineConfig({
   dts: { entry: { index: 'src/index.ts', 'testing/index': 'src/testing/index.ts' } },
   target: 'node20',
   platform: 'node',
+  define: { __TASKSTORE_VERSION__: JSON.stringify(version) },
   sourcemap: true,
   clean: true,
   splitting: true,

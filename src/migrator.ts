@@ -137,6 +137,8 @@ export async function runMigrations(
       if (!emulated) {
         await sql`select pg_advisory_xact_lock(hashtext(${MIGRATION_TABLE}), hashtext(${schema}))`.execute(trx)
       }
+      // Undoing in a schema taskstore never migrated changes nothing, not even by creating it.
+      if (direction === 'down' && !(await tablesOf(trx, schema, emulated)).has(MIGRATION_TABLE)) return { applied: [] }
       await ensureMigrationTables(trx, schema, emulated)
       const executed = await executedMigrations(trx, schema)
       const done = checkExecutedPrefix(executed, migrations, schema)

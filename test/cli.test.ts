@@ -7,7 +7,7 @@ import { MIGRATIONS } from '../migrations/index.js'
 import { createDatabase } from '../src/index.js'
 import { uniqueSchema } from './support/backends.js'
 import { builtPackage } from './support/built-package.js'
-import { type ProcessResult, runNode } from './support/child-process.js'
+import { type ProcessResult, REPO_ROOT, runNode } from './support/child-process.js'
 import { closedPort } from './support/fake-postgres.js'
 
 const SHIPPED = MIGRATIONS.map(([name]) => name)
@@ -34,21 +34,41 @@ describe('taskstore CLI', () => {
   test('--help prints the usage and exits 0', async () => {
     const result = await taskstore(['--help'], undefined)
     expect(result.code).toBe(0)
-    expect(result.stdout).toContain('Usage: taskstore migrate <latest|down|status> [--schema NAME]')
+    expect(result.stdout).toContain('Usage: taskstore migrate <latest|down|status> [--schema NAME] [--url URL]')
+    expect(result.stdout).toContain('--version')
+  })
+
+  test('--version prints the package version and exits 0', async () => {
+    const { version } = JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8'))
+    for (const flag of ['--version', '-v']) {
+      const result = await taskstore([flag], undefined)
+      expect(result.code, flag).toBe(0)
+      expect(result.stdout.trim()).toBe(version)
+    }
   })
 
   test('an unknown command or option prints the usage and exits 2', async () => {
-    for (const args of [['migrate', 'sideways'], ['deploy'], ['migrate', 'latest', '--schmea', 'x'], []]) {
+    const cases: [string[], string][] = [
+      [['migrate', 'sideways'], 'unknown action "sideways"'],
+      [['migrate'], 'migrate needs latest, down or status'],
+      [['deploy'], 'unknown command "deploy"'],
+      [['migrate', 'latest', 'now'], 'unexpected argument "now"'],
+      [['migrate', 'latest', '--schmea', 'x'], "Unknown option '--schmea'"],
+      [[], 'no command given'],
+    ]
+    for (const [args, reason] of cases) {
       const result = await taskstore(args, 'postgres://root@127.0.0.1:1/x')
       expect(result.code, args.join(' ')).toBe(2)
+      expect(result.stderr).toContain(`taskstore: ${reason}`)
       expect(result.stderr).toContain('Usage: taskstore migrate')
     }
   })
 
-  test('without DATABASE_URL it exits 1 and says to set it', async () => {
+  test('without DATABASE_URL or --url it exits 2 and says to set one, in command-line terms', async () => {
     const result = await taskstore(['migrate', 'status'], undefined)
-    expect(result.code).toBe(1)
-    expect(result.stderr).toMatch(/ConfigError \(config\): .*DATABASE_URL/)
+    expect(result.code).toBe(2)
+    expect(result.stderr).toContain('taskstore: no database given: set DATABASE_URL or pass --url')
+    expect(result.stderr).not.toContain('createDatabase')
   })
 
   test('with the server unreachable it exits 1 and never prints the password', async () => {
@@ -57,7 +77,7 @@ describe('taskstore CLI', () => {
     for (const action of ['latest', 'status', 'down']) {
       const result = await taskstore(['migrate', action], `postgres://root:${password}@127.0.0.1:${port}/x`)
       expect(result.code, action).toBe(1)
-      expect(result.stderr).toMatch(/DatabaseUnavailableError \(unavailable\)/)
+      expect(result.stderr).toMatch(/^taskstore: .*\(unavailable\)$/m)
       expect(result.stdout + result.stderr).not.toContain(password)
     }
   })
@@ -101,6 +121,24 @@ describe.skipIf(!TEST_DATABASE_URL)('taskstore CLI against PostgreSQL (TEST_DATA
     const lines = statusLines(result.stdout)
     expect(lines.map(([name]) => name)).toEqual(SHIPPED)
     for (const [, when] of lines) expect(Number.isNaN(Date.parse(when!))).toBe(false)
+  })
+
+  test('--url is used instead of DATABASE_URL', async () => {
+    const result = await taskstore(
+      ['migrate', 'status', '--schema', schema, '--url', TEST_DATABASE_URL!],
+      'postgres://root@127.0.0.1:1/x',
+    )
+    expect(result.code, result.stderr).toBe(0)
+    expect(statusLines(result.stdout).map(([name]) => name)).toEqual(SHIPPED)
+  })
+
+  test('migrate down on a schema that does not exist changes nothing and says so', async () => {
+    const missing = uniqueSchema('cli_missing')
+    const result = await taskstore(['migrate', 'down', '--schema', missing], TEST_DATABASE_URL)
+    expect(result.code, result.stderr).toBe(0)
+    expect(result.stdout.trim()).toBe(`Nothing to revert: schema "${missing}" has no taskstore migrations.`)
+    const { rows } = await sql`select 1 from pg_namespace where nspname = ${missing}`.execute(db!)
+    expect(rows).toEqual([])
   })
 
   test('migrate down reverts the latest step, which status then shows as pending', async () => {

@@ -118,6 +118,13 @@ describeEachBackend('migrations', (context) => {
       expect(status.map((step) => step.executedAt === null)).toEqual(SHIPPED.map((_, at) => at === SHIPPED.length - 1))
     })
 
+    test('migrateDown in a schema that was never migrated changes nothing, and does not create it', async () => {
+      const { db } = context()
+      const schema = uniqueSchema('never')
+      expect(await migrateDown(db, { schema })).toEqual({ applied: [] })
+      expect(await schemaExists(db, schema)).toBe(false)
+    })
+
     test('shows every step as pending in a schema that was never migrated', async () => {
       const { db } = context()
       const status = await migrationStatus(db, { schema: uniqueSchema('never') })
