@@ -64,7 +64,8 @@ export async function migrateToLatest<DB>(
  * @throws {DatabaseUnavailableError} when the database cannot be reached.
  * @example
  * ```ts
- * const { applied } = await migrateDown(db) // ['0003_touch_updated_at']
+ * const { applied } = await migrateDown(db)
+ * console.log(applied) // the one step it undid, the most recent; [] when none had run
  * ```
  */
 export async function migrateDown<DB>(
