@@ -1,0 +1,39 @@
+import { describe, expect, test } from 'vitest'
+import { runNode } from '../support/child-process.js'
+
+const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL
+
+const EXPECTED = [
+  'committed: project Apollo and task',
+  'rolled back (budget refused): no Gemini project, no Gemini task',
+  'projects: Apollo; tasks: 1',
+  'migration tables: app.kysely_migration, taskstore.taskstore_migration',
+]
+
+async function runExample(databaseUrl: string): Promise<string> {
+  const result = await runNode(['--import', 'tsx', 'examples/host-service.ts'], {
+    env: { ...process.env, DATABASE_URL: databaseUrl },
+    timeoutMs: 90_000,
+  })
+  expect(result.code, result.stderr).toBe(0)
+  return result.stdout
+}
+
+describe('examples/host-service.ts', () => {
+  test('on the embedded database: its own table and migrations beside taskstore, one transaction for both', async () => {
+    const out = await runExample('')
+    expect(out).toContain('host migration 0001_projects: Success')
+    for (const line of EXPECTED) expect(out).toContain(line)
+  })
+
+  // A server run needs a server; without TEST_DATABASE_URL there is none.
+  test.skipIf(!TEST_DATABASE_URL)(
+    'on the server in DATABASE_URL, run twice: the second run migrates nothing',
+    async () => {
+      await runExample(TEST_DATABASE_URL!)
+      const second = await runExample(TEST_DATABASE_URL!)
+      expect(second).not.toContain('host migration')
+      for (const line of EXPECTED) expect(second).toContain(line)
+    },
+  )
+})
