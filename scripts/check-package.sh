@@ -14,6 +14,14 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 bin="$PWD/node_modules/.bin"
 
+# The README is also the npm page, where relative links lead nowhere.
+relative_links="$(grep -oE '\]\([^)]+\)' README.md | grep -vE '^\]\((https?://|#)' || true)"
+if [[ -n "$relative_links" ]]; then
+  echo "check-package: README.md has links that break on npm (make them absolute):" >&2
+  echo "$relative_links" >&2
+  exit 1
+fi
+
 npm pack --silent --pack-destination "$work" >/dev/null
 tarball="$(ls "$work"/taskstore-*.tgz)"
 echo "check-package: packed $(basename "$tarball") ($(tar tzf "$tarball" | wc -l) files)"
