@@ -100,6 +100,22 @@ JS
 (cd "$consumer" && node use.mjs)
 (cd "$consumer" && ./node_modules/.bin/taskstore --help | head -1)
 
+# The README's install line, exactly: the tarball and pg, kysely arriving as a peer.
+readme_consumer="$work/readme-consumer"
+mkdir "$readme_consumer"
+echo '{ "name": "readme-consumer", "version": "0.0.0", "private": true, "type": "module" }' >"$readme_consumer/package.json"
+(cd "$readme_consumer" && npm install --silent --no-audit --no-fund --prefer-offline --engine-strict "$tarball" pg)
+(cd "$readme_consumer" && node --input-type=module -e "
+  import assert from 'node:assert/strict'
+  import { createDatabase, checkHealth } from 'taskstore'
+  const url = process.env.TEST_DATABASE_URL
+  const db = createDatabase({ connectionString: url ?? 'postgres://nobody@127.0.0.1:1/none', retry: { attempts: 1 } })
+  const health = await checkHealth(db)
+  assert.equal(health.ok, Boolean(url), JSON.stringify(health))
+  await db.destroy()
+  console.log('check-package: npm install taskstore pg works as the README says' + (url ? ', and reaches the server' : ''))
+")
+
 # A host app with its own Kysely and its own table (test/consumer), type-checked
 # under strict settings against the published declarations and run, on the
 # lowest and the highest Kysely that the peer range allows.
