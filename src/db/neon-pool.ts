@@ -3,7 +3,6 @@ import { discardBrokenClients, type GuardedPool } from './discard-broken-clients
 import { explainRejectedParameters, listenForClientErrors } from './pg-pool.js'
 import { importPeer, type PoolSettings } from './pool-settings.js'
 import { withFastTimestamps } from './timestamp-parser.js'
-import { isNeonHost } from './tls-config.js'
 
 /**
  * Settings of the Neon serverless driver, applied to this database's
@@ -22,16 +21,33 @@ export interface NeonSettings {
   readonly coalesceWrites?: boolean
 }
 
-/** Opens a Neon `Pool` over WebSockets; the driver is imported here, on first use. */
+/**
+ * Opens a Neon `Pool` over WebSockets; the driver is imported here, on first
+ * use. Whenever the connection's TLS decision asks for encryption, the
+ * WebSocket must be a secure one (`wss:`), or the driver must run Postgres's
+ * own TLS inside it (`forceDisablePgSSL: false`); a `*.neon.tech` host
+ * always needs `wss:`. Anything else would send plain text, so it is a
+ * `ConfigError`.
+ */
 export async function createNeonPool(settings: PoolSettings & { neon: NeonSettings }): Promise<GuardedPool> {
   const { tls, pool, neon } = settings
-  const host = new URL(tls.connectionString).hostname
-  if (isNeonHost(host) && neon.useSecureWebSocket === false) {
-    throw new ConfigError('A Neon host is never reached without TLS: remove useSecureWebSocket: false.')
-  }
   const driver = await importPeer('@neondatabase/serverless', () => import('@neondatabase/serverless'))
+  // Unset settings fall back to Neon's global neonConfig, which the host may have changed.
+  const useSecureWebSocket = neon.useSecureWebSocket ?? driver.neonConfig.useSecureWebSocket
+  const postgresTls = (neon.forceDisablePgSSL ?? driver.neonConfig.forceDisablePgSSL) === false
+  if (tls.neon && !useSecureWebSocket) {
+    throw new ConfigError(
+      'A Neon host is never reached without TLS, but useSecureWebSocket is false (in the neon option or Neon’s global neonConfig): keep secure WebSockets.',
+    )
+  }
+  if (tls.ssl !== false && !useSecureWebSocket && !postgresTls) {
+    throw new ConfigError(
+      `${tls.source} asks for TLS, but useSecureWebSocket: false would send plain text over the WebSocket: ` +
+        'keep secure WebSockets (wss:), or ask for plain text with sslmode=disable.',
+    )
+  }
   const webSocketConstructor = neon.webSocketConstructor ?? globalThis.WebSocket ?? (await loadWs())
-  const instanceSettings = { ...neon, webSocketConstructor }
+  const instanceSettings = { ...neon, useSecureWebSocket, webSocketConstructor }
 
   class ConfiguredClient extends driver.Client {
     constructor(config: ConstructorParameters<typeof driver.Client>[0]) {
@@ -42,8 +58,8 @@ export async function createNeonPool(settings: PoolSettings & { neon: NeonSettin
 
   const instance = new driver.Pool({
     connectionString: tls.connectionString,
-    // Over Neon the WebSocket carries TLS; the Postgres-level TLS inside it follows sslmode.
-    ssl: tls.ssl === false ? false : tls.ssl,
+    // Used only with forceDisablePgSSL: false; otherwise the secure WebSocket carries the TLS.
+    ssl: tls.ssl,
     types: withFastTimestamps(driver.types),
     max: pool.max,
     idleTimeoutMillis: pool.idleTimeoutMillis,
