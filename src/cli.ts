@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util'
 import { createDatabase } from './db/create-database.js'
+import { checkSchemaName, DEFAULT_SCHEMA } from './db/database-schema.js'
 import { redact } from './db/redaction.js'
 import { isTaskstoreError } from './errors/index.js'
 import { migrateDown, migrateToLatest, migrationStatus } from './migrator.js'
@@ -39,8 +40,8 @@ async function main(argv: string[]): Promise<number> {
     console.error(USAGE)
     return 2
   }
-  const db = createDatabase({ schema: values.schema })
-  const schema = values.schema ?? 'public'
+  const schema = checkSchemaName(values.schema ?? DEFAULT_SCHEMA)
+  const db = createDatabase({ schema })
   try {
     if (action === 'status') {
       const steps = await migrationStatus(db)

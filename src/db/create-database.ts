@@ -2,7 +2,7 @@ import type { ConnectionOptions } from 'node:tls'
 import { type Dialect, Kysely, type LogEvent, PostgresDialect } from 'kysely'
 import { ConfigError } from '../errors/index.js'
 import type { DB } from './database.js'
-import { DEFAULT_SCHEMA, SCHEMA_NAME } from './database-schema.js'
+import { checkSchemaName, DEFAULT_SCHEMA } from './database-schema.js'
 import { createDirectQuery, type QueryReporter, registerDirectQuery } from './direct-query.js'
 import type { GuardedPool } from './discard-broken-clients.js'
 import { GuardedDialect, toUnavailableIfConnectionFailure } from './guarded-dialect.js'
@@ -79,12 +79,7 @@ const DEFAULT_POOL: Required<PoolOptions> = { max: 5, idleTimeoutMillis: 10_000,
  * ```
  */
 export function createDatabase(options: DatabaseOptions = {}): Kysely<Database> {
-  const schema = options.schema ?? DEFAULT_SCHEMA
-  if (!SCHEMA_NAME.test(schema)) {
-    throw new ConfigError(
-      `Invalid schema name "${schema}": use letters, digits and underscores, starting with a letter.`,
-    )
-  }
+  const schema = checkSchemaName(options.schema ?? DEFAULT_SCHEMA)
   const retry = { ...DEFAULT_RETRY, ...options.retry }
   if (!Number.isInteger(retry.attempts) || retry.attempts < 1 || retry.baseDelayMs < 0 || retry.maxDelayMs < 0) {
     throw new ConfigError('Invalid retry option: attempts must be an integer ≥ 1 and delays ≥ 0.')
