@@ -71,6 +71,7 @@ export async function createNeonPool(settings: PoolSettings & { neon: NeonSettin
   ;(instance as unknown as { Client: unknown }).Client = ConfiguredClient
   instance.on('error', () => {})
   listenForClientErrors(instance as unknown as Parameters<typeof listenForClientErrors>[0])
+  unwrapWebSocketErrors(instance as unknown as { connect(...args: unknown[]): unknown })
   explainRejectedParameters(instance as unknown as { connect(...args: unknown[]): unknown })
   // The Neon driver's types differ from node-postgres's; the protocol and API are the same.
   return discardBrokenClients(instance as unknown as Parameters<typeof discardBrokenClients>[0])
@@ -79,4 +80,31 @@ export async function createNeonPool(settings: PoolSettings & { neon: NeonSettin
 async function loadWs(): Promise<unknown> {
   const ws = await importPeer('ws', () => import('ws'))
   return (ws as { default?: unknown }).default ?? ws
+}
+
+/**
+ * The Neon driver rejects a WebSocket that failed to open with the DOM
+ * `ErrorEvent` itself, which is no `Error` and hides its reason (a refused
+ * connection, a rejected certificate) in `.error`. Turns it into an `Error`
+ * with that reason as its cause and code, so it is classified and reported
+ * like the same failure over TCP.
+ */
+function unwrapWebSocketErrors(pool: { connect(...args: unknown[]): unknown }): void {
+  const connect = pool.connect.bind(pool)
+  pool.connect = (...args: unknown[]) => {
+    // The callback form (pool.query uses it) passes through untouched.
+    if (args.length > 0) return connect(...args)
+    return (connect() as Promise<unknown>).catch((error: unknown) => {
+      throw asError(error)
+    })
+  }
+}
+
+function asError(error: unknown): unknown {
+  const inner = (error as { error?: unknown } | null)?.error
+  if (error instanceof Error || !(inner instanceof Error)) return error
+  const message = (error as { message?: unknown }).message
+  const wrapped = new Error(typeof message === 'string' && message ? message : inner.message, { cause: inner })
+  const code = (inner as { code?: unknown }).code
+  return typeof code === 'string' ? Object.assign(wrapped, { code }) : wrapped
 }

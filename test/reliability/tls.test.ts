@@ -212,6 +212,7 @@ describe.skipIf(serverSkip !== null)(
     let server: ThrowawayServer
     let plainRelay: NeonRelay
     let secureRelay: NeonRelay
+    let untrustedRelay: NeonRelay
     const witness = new SecretWitness()
     const opened: Kysely<any>[] = []
     const environmentBefore = { PGSSLMODE: process.env.PGSSLMODE, PGHOST: process.env.PGHOST }
@@ -221,6 +222,9 @@ describe.skipIf(serverSkip !== null)(
       const { serverCert, serverKey, ca, serverName } = server.certificates!
       plainRelay = await startNeonRelay()
       secureRelay = await startNeonRelay({ tls: { cert: serverCert, key: serverKey, ca, serverName } })
+      // Its clients trust another CA than the one that signed its certificate.
+      const { otherCa } = server.certificates!
+      untrustedRelay = await startNeonRelay({ tls: { cert: serverCert, key: serverKey, ca: otherCa, serverName } })
     })
     afterEach(() => {
       vi.unstubAllEnvs()
@@ -229,6 +233,7 @@ describe.skipIf(serverSkip !== null)(
       await Promise.all(opened.map((db) => db.destroy()))
       await plainRelay?.close()
       await secureRelay?.close()
+      await untrustedRelay?.close()
       await server?.dispose()
       expect({ PGSSLMODE: process.env.PGSSLMODE, PGHOST: process.env.PGHOST }).toEqual(environmentBefore)
     })
@@ -391,6 +396,18 @@ describe.skipIf(serverSkip !== null)(
       })
       expect((await sql<{ one: number }>`select 1 as one`.execute(db)).rows).toEqual([{ one: 1 }])
       expect(secureRelay.secureConnections).toBe(before + 1)
+    })
+
+    test('Neon driver: a WebSocket certificate that fails verification is an error saying so', async () => {
+      const started = performance.now()
+      const db = open(server.url({ query: 'sslmode=require' }), {
+        options: { driver: 'neon', neon: untrustedRelay.settings },
+      })
+      const error = await expectRejectedCertificate(db)
+      expect(error.message).toMatch(/unable to verify/)
+      // never retried, and never sent in plain text instead
+      expect(performance.now() - started).toBeLessThan(2_000)
+      expect(untrustedRelay.connections).toBe(0)
     })
 
     test.each([
