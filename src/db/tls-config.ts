@@ -34,8 +34,10 @@ interface ModeChoice {
 }
 
 /**
- * Decides a connection's TLS as libpq and node-postgres would, taking the
- * stronger where they differ, so it is never weaker than either:
+ * Decides a connection's TLS so it is never plain text where libpq or
+ * node-postgres would encrypt, and never verifies less than libpq does for
+ * the same URL and environment (`sslmode` keeps libpq's meaning; pg 8
+ * itself announces that meaning for its next major version):
  *
  * - `sslmode` in the URL (libpq's modes, plus node-postgres's `no-verify`),
  *   else `ssl=true|1` (verified TLS, as node-postgres does), `ssl=no-verify`
