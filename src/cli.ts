@@ -2,6 +2,7 @@
 import { createRequire } from 'node:module'
 import { parseArgs } from 'node:util'
 import { createDatabase } from './db/create-database.js'
+import { checkSchemaName, DEFAULT_SCHEMA } from './db/database-schema.js'
 import { redact, rememberSecretsOf } from './db/redaction.js'
 import { isTaskstoreError } from './errors/index.js'
 import { migrateDown, migrateToLatest, migrationStatus } from './migrator.js'
@@ -76,12 +77,12 @@ function packageVersion(): string {
 }
 
 async function migrate({ action, schema: schemaOption, url }: Invocation): Promise<void> {
+  const schema = checkSchemaName(schemaOption ?? DEFAULT_SCHEMA)
   const connectionString = url ?? process.env.DATABASE_URL
   if (!connectionString) {
     throw new UsageError('no database given: set DATABASE_URL or pass --url postgres://user:password@host/database')
   }
   rememberSecretsOf(connectionString)
-  const schema = schemaOption ?? 'public'
   const db = createDatabase({ connectionString, schema })
   try {
     if (action === 'status') {

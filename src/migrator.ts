@@ -1,9 +1,9 @@
 import { type Kysely, sql, type Transaction } from 'kysely'
 import { MIGRATIONS, type MigrationContext, type TaskstoreMigration } from '../migrations/index.js'
-import { SCHEMA_NAME, schemaOf } from './db/database-schema.js'
+import { checkSchemaName, schemaOf } from './db/database-schema.js'
 import { toUnavailableIfConnectionFailure } from './db/guarded-dialect.js'
 import { redact, redactError } from './db/redaction.js'
-import { ConfigError, MigrationError, TaskstoreError } from './errors/index.js'
+import { MigrationError, TaskstoreError } from './errors/index.js'
 import { isEmulatedPostgres } from './testing/emulation.js'
 
 // Kysely's Migrator layout, so the tables read the same to anyone who knows it;
@@ -44,6 +44,7 @@ export interface MigrationRun {
  *
  * @throws {MigrationError} naming the step that failed.
  * @throws {DatabaseUnavailableError} when the database cannot be reached.
+ * @throws {ConfigError} when the schema is not a plain lower-case identifier, before any SQL.
  * @example
  * ```ts
  * const { applied } = await migrateToLatest(db)
@@ -62,6 +63,7 @@ export async function migrateToLatest<DB>(
  *
  * @throws {MigrationError} naming the step that failed.
  * @throws {DatabaseUnavailableError} when the database cannot be reached.
+ * @throws {ConfigError} when the schema is not a plain lower-case identifier, before any SQL.
  * @example
  * ```ts
  * const { applied } = await migrateDown(db)
@@ -79,6 +81,7 @@ export async function migrateDown<DB>(
  * Lists every migration the package ships, with when it ran or `null`.
  *
  * @throws {DatabaseUnavailableError} when the database cannot be reached.
+ * @throws {ConfigError} when the schema is not a plain lower-case identifier, before any SQL.
  * @example
  * ```ts
  * for (const { name, executedAt } of await migrationStatus(db)) {
@@ -180,13 +183,7 @@ export async function runMigrations(
 }
 
 function resolveSchema(db: Kysely<any>, options: MigrateOptions): string {
-  const schema = options.schema ?? schemaOf(db)
-  if (!SCHEMA_NAME.test(schema)) {
-    throw new ConfigError(
-      `Invalid schema name "${schema}": use letters, digits and underscores, starting with a letter.`,
-    )
-  }
-  return schema
+  return checkSchemaName(options.schema ?? schemaOf(db))
 }
 
 /**

@@ -9,6 +9,7 @@ import { uniqueSchema } from './support/backends.js'
 import { builtPackage } from './support/built-package.js'
 import { type ProcessResult, REPO_ROOT, runNode } from './support/child-process.js'
 import { closedPort } from './support/fake-postgres.js'
+import { BAD_SCHEMA_NAMES, SCHEMAS_FROM_BAD_NAMES } from './support/fixtures.js'
 
 const SHIPPED = MIGRATIONS.map(([name]) => name)
 const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL
@@ -148,5 +149,34 @@ describe.skipIf(!TEST_DATABASE_URL)('taskstore CLI against PostgreSQL (TEST_DATA
     expect(result.stdout.trim()).toBe(`reverted ${last} in schema "${schema}"`)
     const status = await taskstore(['migrate', 'status', '--schema', schema], TEST_DATABASE_URL)
     expect(statusLines(status.stdout).at(-1)).toEqual([last, 'pending'])
+  })
+})
+
+describe.skipIf(!TEST_DATABASE_URL)('taskstore CLI --schema names (TEST_DATABASE_URL)', () => {
+  const db = TEST_DATABASE_URL ? createDatabase({ connectionString: TEST_DATABASE_URL, pool: { max: 1 } }) : null
+  const longest = uniqueSchema('cli_long').padEnd(63, 'x')
+  afterAll(async () => {
+    if (!db) return
+    await sql`drop schema if exists ${sql.id(longest)} cascade`.execute(db)
+    await db.destroy()
+  })
+
+  test.each(BAD_SCHEMA_NAMES)('--schema %j exits 1 with a ConfigError and creates no schema', async (name) => {
+    for (const action of ['latest', 'status', 'down']) {
+      const result = await taskstore(['migrate', action, '--schema', name], TEST_DATABASE_URL)
+      expect(result.code, action).toBe(1)
+      expect(result.stderr).toMatch(/^taskstore: Invalid schema name .*lower-case identifier.*\(config\)$/m)
+      expect(result.stdout).toBe('')
+    }
+    const { rows } = await sql`
+      select nspname from pg_catalog.pg_namespace
+      where nspname in (${sql.join([...SCHEMAS_FROM_BAD_NAMES])})`.execute(db!)
+    expect(rows).toEqual([])
+  })
+
+  test('a 63-byte --schema migrates', async () => {
+    const result = await taskstore(['migrate', 'latest', '--schema', longest], TEST_DATABASE_URL)
+    expect(result.code, result.stderr).toBe(0)
+    expect(result.stdout.trim().split('\n')).toEqual(SHIPPED.map((name) => `applied ${name} in schema "${longest}"`))
   })
 })

@@ -1,7 +1,7 @@
 import type { ConnectionOptions } from 'node:tls'
 import { type Dialect, Kysely, type LogEvent, PostgresDialect } from 'kysely'
 import { ConfigError } from '../errors/index.js'
-import { DEFAULT_SCHEMA, SCHEMA_NAME } from './database-schema.js'
+import { checkSchemaName, DEFAULT_SCHEMA } from './database-schema.js'
 import { createDirectQuery, type QueryReporter, registerDirectQuery } from './direct-query.js'
 import type { GuardedPool } from './discard-broken-clients.js'
 import { GuardedDialect, toUnavailableIfConnectionFailure } from './guarded-dialect.js'
@@ -11,6 +11,8 @@ import { redact, redactError, rememberSecretsOf } from './redaction.js'
 import { DEFAULT_RETRY, type RetryOptions } from './retry-policy.js'
 import type { Database } from './taskstore-database.js'
 import { resolveTls } from './tls-config.js'
+
+export type { Database } from './taskstore-database.js'
 
 /** Pool sizing. The defaults suit serverless hosts: few connections, idle ones recycled. */
 export interface PoolOptions {
@@ -75,15 +77,8 @@ const DEFAULT_POOL: Required<PoolOptions> = { max: 5, idleTimeoutMillis: 10_000,
  * const tasks = createTaskStore(db)
  * ```
  */
-export type { Database } from './taskstore-database.js'
-
 export function createDatabase(options: DatabaseOptions = {}): Kysely<Database> {
-  const schema = options.schema ?? DEFAULT_SCHEMA
-  if (!SCHEMA_NAME.test(schema)) {
-    throw new ConfigError(
-      `Invalid schema name "${schema}": use letters, digits and underscores, starting with a letter.`,
-    )
-  }
+  const schema = checkSchemaName(options.schema ?? DEFAULT_SCHEMA)
   const retry = { ...DEFAULT_RETRY, ...options.retry }
   if (!Number.isInteger(retry.attempts) || retry.attempts < 1 || retry.baseDelayMs < 0 || retry.maxDelayMs < 0) {
     throw new ConfigError('Invalid retry option: attempts must be an integer ≥ 1 and delays ≥ 0.')

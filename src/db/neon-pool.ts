@@ -3,7 +3,6 @@ import { discardBrokenClients, type GuardedPool } from './discard-broken-clients
 import { explainRejectedParameters, listenForClientErrors } from './pg-pool.js'
 import { importPeer, type PoolSettings } from './pool-settings.js'
 import { withFastTimestamps } from './timestamp-parser.js'
-import { isNeonHost } from './tls-config.js'
 
 /**
  * Settings of the Neon serverless driver, applied to this database's
@@ -22,16 +21,33 @@ export interface NeonSettings {
   readonly coalesceWrites?: boolean
 }
 
-/** Opens a Neon `Pool` over WebSockets; the driver is imported here, on first use. */
+/**
+ * Opens a Neon `Pool` over WebSockets; the driver is imported here, on first
+ * use. Whenever the connection's TLS decision asks for encryption, the
+ * WebSocket must be a secure one (`wss:`), or the driver must run Postgres's
+ * own TLS inside it (`forceDisablePgSSL: false`); a `*.neon.tech` host
+ * always needs `wss:`. Anything else would send plain text, so it is a
+ * `ConfigError`.
+ */
 export async function createNeonPool(settings: PoolSettings & { neon: NeonSettings }): Promise<GuardedPool> {
   const { tls, pool, neon } = settings
-  const host = new URL(tls.connectionString).hostname
-  if (isNeonHost(host) && neon.useSecureWebSocket === false) {
-    throw new ConfigError('A Neon host is never reached without TLS: remove useSecureWebSocket: false.')
-  }
   const driver = await importPeer('@neondatabase/serverless', () => import('@neondatabase/serverless'))
+  // Unset settings fall back to Neon's global neonConfig, which the host may have changed.
+  const useSecureWebSocket = neon.useSecureWebSocket ?? driver.neonConfig.useSecureWebSocket
+  const postgresTls = (neon.forceDisablePgSSL ?? driver.neonConfig.forceDisablePgSSL) === false
+  if (tls.neon && !useSecureWebSocket) {
+    throw new ConfigError(
+      'A Neon host is never reached without TLS, but useSecureWebSocket is false (in the neon option or Neon’s global neonConfig): keep secure WebSockets.',
+    )
+  }
+  if (tls.ssl !== false && !useSecureWebSocket && !postgresTls) {
+    throw new ConfigError(
+      `${tls.source} asks for TLS, but useSecureWebSocket: false would send plain text over the WebSocket: ` +
+        'keep secure WebSockets (wss:), or ask for plain text with sslmode=disable.',
+    )
+  }
   const webSocketConstructor = neon.webSocketConstructor ?? globalThis.WebSocket ?? (await loadWs())
-  const instanceSettings = { ...neon, webSocketConstructor }
+  const instanceSettings = { ...neon, useSecureWebSocket, webSocketConstructor }
 
   class ConfiguredClient extends driver.Client {
     constructor(config: ConstructorParameters<typeof driver.Client>[0]) {
@@ -42,8 +58,8 @@ export async function createNeonPool(settings: PoolSettings & { neon: NeonSettin
 
   const instance = new driver.Pool({
     connectionString: tls.connectionString,
-    // Over Neon the WebSocket carries TLS; the Postgres-level TLS inside it follows sslmode.
-    ssl: tls.ssl === false ? false : tls.ssl,
+    // Used only with forceDisablePgSSL: false; otherwise the secure WebSocket carries the TLS.
+    ssl: tls.ssl,
     types: withFastTimestamps(driver.types),
     max: pool.max,
     idleTimeoutMillis: pool.idleTimeoutMillis,
@@ -55,6 +71,7 @@ export async function createNeonPool(settings: PoolSettings & { neon: NeonSettin
   ;(instance as unknown as { Client: unknown }).Client = ConfiguredClient
   instance.on('error', () => {})
   listenForClientErrors(instance as unknown as Parameters<typeof listenForClientErrors>[0])
+  unwrapWebSocketErrors(instance as unknown as { connect(...args: unknown[]): unknown })
   explainRejectedParameters(instance as unknown as { connect(...args: unknown[]): unknown })
   // The Neon driver's types differ from node-postgres's; the protocol and API are the same.
   return discardBrokenClients(instance as unknown as Parameters<typeof discardBrokenClients>[0])
@@ -63,4 +80,31 @@ export async function createNeonPool(settings: PoolSettings & { neon: NeonSettin
 async function loadWs(): Promise<unknown> {
   const ws = await importPeer('ws', () => import('ws'))
   return (ws as { default?: unknown }).default ?? ws
+}
+
+/**
+ * The Neon driver rejects a WebSocket that failed to open with the DOM
+ * `ErrorEvent` itself, which is no `Error` and hides its reason (a refused
+ * connection, a rejected certificate) in `.error`. Turns it into an `Error`
+ * with that reason as its cause and code, so it is classified and reported
+ * like the same failure over TCP.
+ */
+function unwrapWebSocketErrors(pool: { connect(...args: unknown[]): unknown }): void {
+  const connect = pool.connect.bind(pool)
+  pool.connect = (...args: unknown[]) => {
+    // The callback form (pool.query uses it) passes through untouched.
+    if (args.length > 0) return connect(...args)
+    return (connect() as Promise<unknown>).catch((error: unknown) => {
+      throw asError(error)
+    })
+  }
+}
+
+function asError(error: unknown): unknown {
+  const inner = (error as { error?: unknown } | null)?.error
+  if (error instanceof Error || !(inner instanceof Error)) return error
+  const message = (error as { message?: unknown }).message
+  const wrapped = new Error(typeof message === 'string' && message ? message : inner.message, { cause: inner })
+  const code = (inner as { code?: unknown }).code
+  return typeof code === 'string' ? Object.assign(wrapped, { code }) : wrapped
 }

@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises'
 import { type Kysely, PGliteDialect } from 'kysely'
 import { createDatabase, type Database } from '../db/create-database.js'
+import { checkSchemaName, DEFAULT_SCHEMA } from '../db/database-schema.js'
 import { importPeer } from '../db/pool-settings.js'
 import { migrateOrClose } from './migrate-or-close.js'
 
@@ -18,6 +19,7 @@ export interface EmbeddedDatabaseOptions {
  * errors behave exactly as on a server. With `dataDir` the data survives a
  * restart of the process. Close it with `db.destroy()`.
  *
+ * @throws {ConfigError} when `schema` is not a plain lower-case identifier.
  * @example
  * ```ts
  * const db = await createEmbeddedDatabase({ dataDir: './.data/tasks' })
@@ -26,10 +28,12 @@ export interface EmbeddedDatabaseOptions {
  * ```
  */
 export async function createEmbeddedDatabase(options: EmbeddedDatabaseOptions = {}): Promise<Kysely<Database>> {
+  // Before the folder is made or PGlite starts, so a bad name leaves nothing behind.
+  const schema = checkSchemaName(options.schema ?? DEFAULT_SCHEMA)
   const { PGlite } = await importPeer('@electric-sql/pglite', () => import('@electric-sql/pglite'))
   if (options.dataDir !== undefined) await mkdir(options.dataDir, { recursive: true })
   const pglite = await PGlite.create(options.dataDir === undefined ? {} : { dataDir: options.dataDir })
-  const db = createDatabase({ dialect: new PGliteDialect({ pglite }), schema: options.schema })
+  const db = createDatabase({ dialect: new PGliteDialect({ pglite }), schema })
   await migrateOrClose(db)
   return db
 }

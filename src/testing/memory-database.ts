@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely'
 import { createDatabase, type Database } from '../db/create-database.js'
+import { checkSchemaName, DEFAULT_SCHEMA } from '../db/database-schema.js'
 import { importPeer } from '../db/pool-settings.js'
 import { MemoryDialect } from './memory-dialect.js'
 import { migrateOrClose } from './migrate-or-close.js'
@@ -23,6 +24,7 @@ export interface MemoryDatabaseOptions {
  * - Constraint errors carry no SQLSTATE; the stores validate input first, so they still throw the same errors.
  * - `varchar(n)` counts UTF-16 units: a user id of 19 emoji (38 units) is refused there, though Postgres takes 36.
  *
+ * @throws {ConfigError} when `schema` is not a plain lower-case identifier.
  * @example
  * ```ts
  * const db = await createMemoryDatabase()
@@ -31,6 +33,7 @@ export interface MemoryDatabaseOptions {
  * ```
  */
 export async function createMemoryDatabase(options: MemoryDatabaseOptions = {}): Promise<Kysely<Database>> {
+  const storeSchema = checkSchemaName(options.schema ?? DEFAULT_SCHEMA)
   const { newDb, DataType } = await importPeer('pg-mem', () => import('pg-mem'))
   const mem = newDb({ noAstCoverageCheck: true })
   for (const schemaName of ['public', 'pg_catalog']) {
@@ -67,10 +70,10 @@ export async function createMemoryDatabase(options: MemoryDatabaseOptions = {}):
   }
   const catalog = {
     // pg-mem has no information_schema.schemata; only these two schemas matter here.
-    listSchemaNames: () => [...new Set(['public', options.schema ?? 'public'])].filter(schemaExists),
+    listSchemaNames: () => [...new Set(['public', storeSchema])].filter(schemaExists),
     listTableNames: (schemaName: string) => [...mem.getSchema(schemaName).listTables()].map((table) => table.name),
   }
-  const db = createDatabase({ dialect: new MemoryDialect(new Pool(), catalog), schema: options.schema })
+  const db = createDatabase({ dialect: new MemoryDialect(new Pool(), catalog), schema: storeSchema })
   await migrateOrClose(db)
   return db
 }

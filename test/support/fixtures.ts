@@ -45,3 +45,9 @@ export async function expectCode(promise: Promise<unknown>, code: string): Promi
 export async function allTaskRows(db: Kysely<Database>) {
   return db.selectFrom('tasks').selectAll().orderBy('id').execute()
 }
+
+/** Schema names the rule refuses: a `$` (breaks `$$` quoting), upper case, a leading digit, 64 bytes, empty. */
+export const BAD_SCHEMA_NAMES: readonly string[] = ['a$$b', 'PUBLIC', '1abc', 'a'.repeat(64), '']
+
+/** The schemas Postgres would have made of those names (it truncates identifiers to 63 bytes). */
+export const SCHEMAS_FROM_BAD_NAMES: readonly string[] = ['a$$b', 'PUBLIC', '1abc', 'a'.repeat(63)]

@@ -166,6 +166,9 @@ export interface TestCertificates {
   readonly otherCa: string
   /** The host name the server certificate is issued to. */
   readonly serverName: string
+  /** The server's certificate and private key (PEM), for other test servers that present the same identity. */
+  readonly serverCert: string
+  readonly serverKey: string
 }
 
 export interface ThrowawayServerOptions {
@@ -355,6 +358,8 @@ async function makeCertificates(account: ServiceAccount, dir: string): Promise<T
     '-extfile',
     'server.ext',
   )
+  const serverCert = await readFile(join(dir, 'server.crt'), 'utf8')
+  const serverKey = await readFile(join(dir, 'server.key'), 'utf8')
   for (const file of ['server.key', 'server.crt']) {
     await chown(join(dir, file), account.uid, account.gid)
     await chmod(join(dir, file), 0o600)
@@ -363,5 +368,7 @@ async function makeCertificates(account: ServiceAccount, dir: string): Promise<T
     ca: await readFile(join(dir, 'test-ca.crt'), 'utf8'),
     otherCa: await readFile(join(dir, 'other-ca.crt'), 'utf8'),
     serverName,
+    serverCert,
+    serverKey,
   }
 }
