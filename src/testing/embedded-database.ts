@@ -1,7 +1,9 @@
-import { mkdir } from 'node:fs/promises'
+import type { PGlite } from '@electric-sql/pglite'
 import { type Kysely, PGliteDialect } from 'kysely'
 import { createDatabase, type Database } from '../db/create-database.js'
 import { importPeer } from '../db/pool-settings.js'
+import { lockDataDir } from './data-dir-lock.js'
+import { LockedPGliteDialect } from './locked-pglite-dialect.js'
 import { migrateOrClose } from './migrate-or-close.js'
 
 /** Options of {@link createEmbeddedDatabase}. */
@@ -18,6 +20,15 @@ export interface EmbeddedDatabaseOptions {
  * errors behave exactly as on a server. With `dataDir` the data survives a
  * restart of the process. Close it with `db.destroy()`.
  *
+ * PGlite is single-process, so a `dataDir` is locked while it is open (in
+ * its `.taskstore-lock` folder): opening it again, from another process or
+ * this one, throws a {@link ConfigError} naming the folder and the process
+ * that has it. The lock is released by `db.destroy()`, when opening fails,
+ * and when the process exits; one left by a process that was killed is
+ * taken over by the next open.
+
+ *
+ * @throws {ConfigError} when `dataDir` is open elsewhere or cannot be locked.
  * @example
  * ```ts
  * const db = await createEmbeddedDatabase({ dataDir: './.data/tasks' })
@@ -27,9 +38,22 @@ export interface EmbeddedDatabaseOptions {
  */
 export async function createEmbeddedDatabase(options: EmbeddedDatabaseOptions = {}): Promise<Kysely<Database>> {
   const { PGlite } = await importPeer('@electric-sql/pglite', () => import('@electric-sql/pglite'))
-  if (options.dataDir !== undefined) await mkdir(options.dataDir, { recursive: true })
-  const pglite = await PGlite.create(options.dataDir === undefined ? {} : { dataDir: options.dataDir })
-  const db = createDatabase({ dialect: new PGliteDialect({ pglite }), schema: options.schema })
-  await migrateOrClose(db)
-  return db
+  const { dataDir, schema } = options
+  if (dataDir === undefined) {
+    const db = createDatabase({ dialect: new PGliteDialect({ pglite: await PGlite.create() }), schema })
+    await migrateOrClose(db)
+    return db
+  }
+  const lock = lockDataDir(dataDir)
+  let pglite: PGlite | undefined
+  try {
+    pglite = await PGlite.create({ dataDir })
+    const db = createDatabase({ dialect: new LockedPGliteDialect({ pglite }, lock.release), schema })
+    await migrateOrClose(db)
+    return db
+  } catch (error) {
+    if (pglite && !pglite.closed) await pglite.close().catch(() => {})
+    lock.release()
+    throw error
+  }
 }
