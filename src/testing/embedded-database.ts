@@ -26,7 +26,9 @@ export interface EmbeddedDatabaseOptions {
  * that has it. The lock is released by `db.destroy()`, when opening fails,
  * and when the process exits; one left by a process that was killed is
  * taken over by the next open.
-
+ *
+ * PGlite reads a text value that begins with U+FEFF (a byte order mark)
+ * without that character, though it stores it intact.
  *
  * @throws {ConfigError} when `dataDir` is open elsewhere or cannot be locked.
  * @example
