@@ -1,8 +1,10 @@
-import { mkdir } from 'node:fs/promises'
+import type { PGlite } from '@electric-sql/pglite'
 import { type Kysely, PGliteDialect } from 'kysely'
 import { createDatabase, type Database } from '../db/create-database.js'
 import { checkSchemaName, DEFAULT_SCHEMA } from '../db/database-schema.js'
 import { importPeer } from '../db/pool-settings.js'
+import { lockDataDir } from './data-dir-lock.js'
+import { LockedPGliteDialect } from './locked-pglite-dialect.js'
 import { migrateOrClose } from './migrate-or-close.js'
 
 /** Options of {@link createEmbeddedDatabase}. */
@@ -19,7 +21,17 @@ export interface EmbeddedDatabaseOptions {
  * errors behave exactly as on a server. With `dataDir` the data survives a
  * restart of the process. Close it with `db.destroy()`.
  *
- * @throws {ConfigError} when `schema` is not a plain lower-case identifier.
+ * PGlite is single-process, so a `dataDir` is locked while it is open (in
+ * its `.taskstore-lock` folder): opening it again, from another process or
+ * this one, throws a {@link ConfigError} naming the folder and the process
+ * that has it. The lock is released by `db.destroy()`, when opening fails,
+ * and when the process exits; one left by a process that was killed is
+ * taken over by the next open.
+ *
+ * PGlite reads a text value that begins with U+FEFF (a byte order mark)
+ * without that character, though it stores it intact.
+ *
+ * @throws {ConfigError} when `dataDir` is open elsewhere or cannot be locked, or `schema` is not a plain lower-case identifier.
  * @example
  * ```ts
  * const db = await createEmbeddedDatabase({ dataDir: './.data/tasks' })
@@ -31,9 +43,22 @@ export async function createEmbeddedDatabase(options: EmbeddedDatabaseOptions = 
   // Before the folder is made or PGlite starts, so a bad name leaves nothing behind.
   const schema = checkSchemaName(options.schema ?? DEFAULT_SCHEMA)
   const { PGlite } = await importPeer('@electric-sql/pglite', () => import('@electric-sql/pglite'))
-  if (options.dataDir !== undefined) await mkdir(options.dataDir, { recursive: true })
-  const pglite = await PGlite.create(options.dataDir === undefined ? {} : { dataDir: options.dataDir })
-  const db = createDatabase({ dialect: new PGliteDialect({ pglite }), schema })
-  await migrateOrClose(db)
-  return db
+  const { dataDir } = options
+  if (dataDir === undefined) {
+    const db = createDatabase({ dialect: new PGliteDialect({ pglite: await PGlite.create() }), schema })
+    await migrateOrClose(db)
+    return db
+  }
+  const lock = lockDataDir(dataDir)
+  let pglite: PGlite | undefined
+  try {
+    pglite = await PGlite.create({ dataDir })
+    const db = createDatabase({ dialect: new LockedPGliteDialect({ pglite }, lock.release), schema })
+    await migrateOrClose(db)
+    return db
+  } catch (error) {
+    if (pglite && !pglite.closed) await pglite.close().catch(() => {})
+    lock.release()
+    throw error
+  }
 }

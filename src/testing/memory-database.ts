@@ -45,13 +45,13 @@ export async function createMemoryDatabase(options: MemoryDatabaseOptions = {}):
       returns: DataType.integer,
       implementation: (text: string) => [...text].length,
     })
-    // pg-mem's pg adapter mangles backslashes in parameters, so LIKE escapes
-    // cannot work there; the task store matches search text with this instead.
+    // pg-mem's LIKE has no escape character, so `%` and `_` cannot be matched
+    // literally there; the task store matches search text with this instead.
     schema.registerFunction({
       name: 'taskstore_contains',
       args: [DataType.text, DataType.text],
       returns: DataType.bool,
-      implementation: (haystack: string, needle: string) => haystack.toLowerCase().includes(needle.toLowerCase()),
+      implementation: (haystack: string, needle: string) => lowerEach(haystack).includes(lowerEach(needle)),
     })
     schema.registerFunction({
       name: 'btrim',
@@ -76,4 +76,12 @@ export async function createMemoryDatabase(options: MemoryDatabaseOptions = {}):
   const db = createDatabase({ dialect: new MemoryDialect(new Pool(), catalog), schema: storeSchema })
   await migrateOrClose(db)
   return db
+}
+
+// Postgres lowers each character on its own; String#toLowerCase looks at the
+// neighbours (a final Σ becomes ς), so a piece of a title would not match it.
+function lowerEach(text: string): string {
+  let lowered = ''
+  for (const char of text) lowered += char.toLowerCase()
+  return lowered
 }

@@ -8,6 +8,7 @@ import {
   type SchemaMetadata,
   type TableMetadata,
 } from 'kysely'
+import { BoundParametersPool } from './bound-parameters-pool.js'
 import { EMULATED_POSTGRES } from './emulation.js'
 
 /** The part of a pg-mem database the dialect uses. */
@@ -46,11 +47,14 @@ class MemoryIntrospector implements DatabaseIntrospector {
   }
 }
 
-/** A Kysely dialect over a pg-mem database, with the adapter and introspector it needs. */
+/**
+ * A Kysely dialect over a pg-mem database, with the adapter, introspector
+ * and parameter binding it needs.
+ */
 export class MemoryDialect extends PostgresDialect implements Dialect {
   readonly #mem: MemoryDb
   constructor(pool: PostgresPool, mem: MemoryDb) {
-    super({ pool })
+    super({ pool: new BoundParametersPool(pool) })
     this.#mem = mem
   }
   override createAdapter() {
