@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { sql } from 'kysely'
 import { describe, expect, test } from 'vitest'
 import { MIGRATIONS } from '../migrations/index.js'
-import { migrationStatus } from '../src/index.js'
+import { createUserStore, migrationStatus, type QueryLogEvent } from '../src/index.js'
 import { createEmbeddedDatabase, createMemoryDatabase } from '../src/testing/index.js'
 import { runNode } from './support/child-process.js'
 
@@ -76,6 +76,26 @@ describe('createEmbeddedDatabase', () => {
       expect(JSON.parse(read.stdout.trim().split('\n').at(-1)!)).toEqual({ emails: ['ada@example.com'] })
     } finally {
       await rm(join(dataDir, '..'), { recursive: true, force: true })
+    }
+  })
+})
+
+describe('both testing helpers take a log hook, like createDatabase', () => {
+  test.each([
+    ['createMemoryDatabase', createMemoryDatabase],
+    ['createEmbeddedDatabase', createEmbeddedDatabase],
+  ] as const)('%s reports each query, without parameters unless asked', async (_, open) => {
+    const events: QueryLogEvent[] = []
+    const db = await open({ schema: 'with_log', log: (event) => events.push(event) })
+    try {
+      const user = await createUserStore(db).createUser({ email: 'logged@example.com' })
+      const created = events.find((event) => /insert into "with_log"\."users"/.test(event.sql))
+      expect(created).toBeDefined()
+      expect(created!.durationMs).toBeGreaterThanOrEqual(0)
+      expect(JSON.stringify(events)).not.toContain('logged@example.com')
+      expect(JSON.stringify(events)).not.toContain(user.id)
+    } finally {
+      await db.destroy()
     }
   })
 })

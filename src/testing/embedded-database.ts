@@ -1,6 +1,6 @@
 import type { PGlite } from '@electric-sql/pglite'
 import { type Kysely, PGliteDialect } from 'kysely'
-import { createDatabase, type Database } from '../db/create-database.js'
+import { createDatabase, type Database, type DatabaseOptions } from '../db/create-database.js'
 import { checkSchemaName, DEFAULT_SCHEMA } from '../db/database-schema.js'
 import { importPeer } from '../db/pool-settings.js'
 import { lockDataDir } from './data-dir-lock.js'
@@ -8,7 +8,7 @@ import { LockedPGliteDialect } from './locked-pglite-dialect.js'
 import { migrateOrClose } from './migrate-or-close.js'
 
 /** Options of {@link createEmbeddedDatabase}. */
-export interface EmbeddedDatabaseOptions {
+export interface EmbeddedDatabaseOptions extends Pick<DatabaseOptions, 'log' | 'logParameters'> {
   /** A folder to keep the data in, so it survives process restarts. Default: in memory. */
   readonly dataDir?: string
   /** The schema to migrate and scope to. Default `public`. */
@@ -43,9 +43,14 @@ export async function createEmbeddedDatabase(options: EmbeddedDatabaseOptions = 
   // Before the folder is made or PGlite starts, so a bad name leaves nothing behind.
   const schema = checkSchemaName(options.schema ?? DEFAULT_SCHEMA)
   const { PGlite } = await importPeer('@electric-sql/pglite', () => import('@electric-sql/pglite'))
-  const { dataDir } = options
+  const { dataDir, log, logParameters } = options
   if (dataDir === undefined) {
-    const db = createDatabase({ dialect: new PGliteDialect({ pglite: await PGlite.create() }), schema })
+    const db = createDatabase({
+      dialect: new PGliteDialect({ pglite: await PGlite.create() }),
+      schema,
+      log,
+      logParameters,
+    })
     await migrateOrClose(db)
     return db
   }
@@ -53,7 +58,12 @@ export async function createEmbeddedDatabase(options: EmbeddedDatabaseOptions = 
   let pglite: PGlite | undefined
   try {
     pglite = await PGlite.create({ dataDir })
-    const db = createDatabase({ dialect: new LockedPGliteDialect({ pglite }, lock.release), schema })
+    const db = createDatabase({
+      dialect: new LockedPGliteDialect({ pglite }, lock.release),
+      schema,
+      log,
+      logParameters,
+    })
     await migrateOrClose(db)
     return db
   } catch (error) {

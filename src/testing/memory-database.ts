@@ -1,12 +1,12 @@
 import type { Kysely } from 'kysely'
-import { createDatabase, type Database } from '../db/create-database.js'
+import { createDatabase, type Database, type DatabaseOptions } from '../db/create-database.js'
 import { checkSchemaName, DEFAULT_SCHEMA } from '../db/database-schema.js'
 import { importPeer } from '../db/pool-settings.js'
 import { MemoryDialect } from './memory-dialect.js'
 import { migrateOrClose } from './migrate-or-close.js'
 
 /** Options of {@link createMemoryDatabase}. */
-export interface MemoryDatabaseOptions {
+export interface MemoryDatabaseOptions extends Pick<DatabaseOptions, 'log' | 'logParameters'> {
   /** The schema to migrate and scope to. Default `public`. */
   readonly schema?: string
 }
@@ -73,7 +73,12 @@ export async function createMemoryDatabase(options: MemoryDatabaseOptions = {}):
     listSchemaNames: () => [...new Set(['public', storeSchema])].filter(schemaExists),
     listTableNames: (schemaName: string) => [...mem.getSchema(schemaName).listTables()].map((table) => table.name),
   }
-  const db = createDatabase({ dialect: new MemoryDialect(new Pool(), catalog), schema: storeSchema })
+  const db = createDatabase({
+    dialect: new MemoryDialect(new Pool(), catalog),
+    schema: storeSchema,
+    log: options.log,
+    logParameters: options.logParameters,
+  })
   await migrateOrClose(db)
   return db
 }
