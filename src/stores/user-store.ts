@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Kysely } from 'kysely'
 import type { Database } from '../db/create-database.js'
-import { NotFoundError, ValidationError } from '../errors/index.js'
+import { ConfigError, NotFoundError, ValidationError } from '../errors/index.js'
 import { isEmulatedPostgres } from '../testing/emulation.js'
 import {
   codePointLength,
@@ -13,7 +13,9 @@ import {
   userInputSchema,
   userPatchSchema,
 } from '../validation/index.js'
-import { checkPassword, hashPassword, OWASP_SCRYPT_COST, type ScryptCost } from './password-hashing.js'
+import { BCRYPT_COST, DEFAULT_BCRYPT_COST } from './bcrypt-hash.js'
+import { checkPassword } from './password-check.js'
+import { hashPassword, OWASP_SCRYPT_COST, type ScryptCost } from './password-hashing.js'
 import { QueryRunner } from './query-runner.js'
 import { placeholder } from './query-template.js'
 import { updatedAtFor } from './updated-at.js'
@@ -23,6 +25,13 @@ import type { User } from './user.js'
 export interface UserStoreOptions {
   /** scrypt cost for new hashes. Default OWASP's (N=2^17, r=8, p=1); lower it only in tests. */
   readonly scrypt?: ScryptCost
+  /**
+   * The highest cost among the bcrypt hashes your users' rows may hold
+   * (4–16, default 10). Every `verifyPassword` does bcrypt work of this
+   * cost, whatever the account stores, so that a bcrypt account cannot be
+   * told apart by timing; a stored hash of a higher cost takes longer.
+   */
+  readonly bcryptCost?: number
 }
 
 /** Creates, finds, updates and deletes users, and checks their passwords. */
@@ -72,9 +81,12 @@ export interface UserStore {
    */
   deleteUser(id: string): Promise<User>
   /**
-   * Returns the user when the password matches, else null; takes the same
-   * time whether or not the email exists. A matching bcrypt hash, or one
-   * made at a lower scrypt cost, is replaced by a current scrypt hash.
+   * Returns the user when the password matches, else null. Does the same
+   * work whether or not the email exists and whatever is stored (scrypt at
+   * any cost up to the store's, bcrypt up to `bcryptCost`, another format,
+   * none): one scrypt derivation's worth at the store's cost, then one
+   * bcrypt comparison's worth. A matching bcrypt hash, or one made at a
+   * lower scrypt cost, is replaced by a current scrypt hash.
    * @throws {ValidationError} when the email is malformed or the password is not a string of ≤ 1024 characters.
    * @example
    * ```ts
@@ -97,6 +109,7 @@ const USER_COLUMNS = [
 /**
  * Creates the user store over a database or a transaction.
  *
+ * @throws {ConfigError} when `bcryptCost` is not an integer in 4–16.
  * @example
  * ```ts
  * const users = createUserStore(db)
@@ -105,10 +118,16 @@ const USER_COLUMNS = [
  */
 export function createUserStore(db: Kysely<Database>, options: UserStoreOptions = {}): UserStore {
   const cost = options.scrypt ?? OWASP_SCRYPT_COST
+  const bcryptCost = options.bcryptCost ?? DEFAULT_BCRYPT_COST
+  if (!Number.isInteger(bcryptCost) || bcryptCost < BCRYPT_COST.min || bcryptCost > BCRYPT_COST.max) {
+    throw new ConfigError(
+      `bcryptCost must be an integer from ${BCRYPT_COST.min} to ${BCRYPT_COST.max} (got ${String(bcryptCost)}); use the highest cost among your stored bcrypt hashes, or leave it out for 10`,
+    )
+  }
+  const passwordWork = { scrypt: cost, bcryptCost }
   const emulated = isEmulatedPostgres(db)
   const runner = new QueryRunner(db)
   const updatedAt = updatedAtFor(emulated)
-  let decoyHash: Promise<string> | undefined
 
   const byId = <Q>(query: Q) => (query as any).where('id', '=', placeholder<string>('id')) as Q
 
@@ -206,15 +225,10 @@ export function createUserStore(db: Kysely<Database>, options: UserStoreOptions 
         { email: address },
       )
       const found = rows[0]
-      if (!found?.passwordHash) {
-        // Same work as a real check, so timing does not reveal which emails exist.
-        decoyHash ??= hashPassword('decoy password', cost)
-        await checkPassword(password, await decoyHash, cost)
-        return null
-      }
+      // checked even when no user was found: the work must not depend on it
+      const { match, needsUpgrade } = await checkPassword(password, found?.passwordHash ?? null, passwordWork)
+      if (!found || !match) return null
       const { passwordHash, ...user } = found
-      const { match, needsUpgrade } = await checkPassword(password, passwordHash, cost)
-      if (!match) return null
       if (!needsUpgrade) return user
       const upgraded = await hashPassword(password, cost)
       return one(
