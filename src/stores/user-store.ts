@@ -38,7 +38,7 @@ export interface UserStoreOptions {
 export interface UserStore {
   /**
    * Adds a user. The email is trimmed and lower-cased; `password` is hashed with scrypt.
-   * @throws {ValidationError} on bad input. {ConflictError} when the email (any case) or id is taken.
+   * @throws {ValidationError} on bad input. {ConflictError} when the email (any case) or id is taken; its `field` says which.
    * @example
    * ```ts
    * const user = await users.createUser({ email: 'ada@example.com', name: 'Ada', password: 'correct horse' })
@@ -64,7 +64,7 @@ export interface UserStore {
   findUserByEmail(email: string): Promise<User | null>
   /**
    * Changes `email`, `name`, `isActive`, `emailVerified` or `password`.
-   * @throws {ValidationError}. {NotFoundError}. {ConflictError} when the new email is taken.
+   * @throws {ValidationError}. {NotFoundError}. {ConflictError} with `field` 'email' when the new email is taken.
    * @example
    * ```ts
    * const user = await users.updateUser(id, { emailVerified: true })
@@ -157,7 +157,12 @@ export function createUserStore(db: Kysely<Database>, options: UserStoreOptions 
             })
             .returning(USER_COLUMNS),
         { id, email: user.email, name: user.name ?? null, passwordHash },
-        { duplicate: `A user with email ${user.email} or id ${id} already exists` },
+        {
+          duplicate: {
+            email: `A user with email ${user.email} already exists`,
+            id: `A user with id ${id} already exists`,
+          },
+        },
       )
       return rows[0]!
     },
@@ -201,7 +206,7 @@ export function createUserStore(db: Kysely<Database>, options: UserStoreOptions 
               .returning(USER_COLUMNS),
           ),
         { ...changes, id: userId, passwordHash },
-        { duplicate: `A user with email ${changes.email} already exists` },
+        { duplicate: { email: `A user with email ${changes.email} already exists` } },
       )
     },
 

@@ -1,7 +1,7 @@
 import { createRequire, syncBuiltinESMExports } from 'node:module'
 import bcrypt from 'bcryptjs'
 import { expect, test, vi } from 'vitest'
-import { ConfigError, createUserStore } from '../../src/index.js'
+import { ConfigError, ConflictError, createUserStore } from '../../src/index.js'
 import { describeEachBackend } from '../support/backends.js'
 import { expectCode, storeFixture, TEST_BCRYPT_COST, TEST_SCRYPT } from '../support/fixtures.js'
 
@@ -35,13 +35,23 @@ describeEachBackend('createUser', (context) => {
     expect(row.password_hash).toBe('$argon2id$v=19$whatever')
   })
 
-  test('a duplicate email in any letter case is ConflictError', async () => {
-    const { users } = await storeFixture(context().db)
-    await expectCode(users.createUser({ email: 'ALICE@example.com' }), 'conflict')
-    await expectCode(
-      users.createUser({ email: 'x@example.com', id: (await users.findUserByEmail('bob@example.com'))!.id }),
-      'conflict',
-    )
+  test('a duplicate email in any letter case is ConflictError about the email, a taken id one about the id', async () => {
+    const { users, bob } = await storeFixture(context().db)
+    const email = await expectCode(users.createUser({ email: 'ALICE@example.com' }), 'conflict')
+    expect(email).toBeInstanceOf(ConflictError)
+    expect(email).toMatchObject({ field: 'email', message: 'A user with email alice@example.com already exists' })
+    const id = await expectCode(users.createUser({ email: 'x@example.com', id: bob.id }), 'conflict')
+    expect(id).toMatchObject({ field: 'id', message: `A user with id ${bob.id} already exists` })
+    expect(await users.findUserByEmail('x@example.com')).toBeNull()
+  })
+
+  test("a clash on a unique index of the host's own is ValidationError, not a ConflictError about another field", async () => {
+    const { db, users } = await storeFixture(context().db)
+    await db.schema.createIndex('users_name_key').on('users').column('name').unique().execute()
+    const error = await expectCode(users.createUser({ email: 'other-alice@example.com', name: 'Alice' }), 'validation')
+    // pg-mem names the table's first unique constraint, whichever one failed
+    if (context().backend !== 'memory') expect(error.message).toMatch(/users_name_key/)
+    expect(await users.findUserByEmail('other-alice@example.com')).toBeNull()
   })
 
   test('rejects malformed emails, short passwords, both password kinds, unknown keys', async () => {
@@ -104,7 +114,8 @@ describeEachBackend('getUser, findUserByEmail, updateUser, deleteUser', (context
 
   test('updateUser: taken email is ConflictError, bad patch ValidationError, missing user NotFoundError', async () => {
     const { users, alice } = await storeFixture(context().db)
-    await expectCode(users.updateUser(alice.id, { email: 'Bob@example.com' }), 'conflict')
+    const taken = await expectCode(users.updateUser(alice.id, { email: 'Bob@example.com' }), 'conflict')
+    expect(taken).toMatchObject({ field: 'email', message: 'A user with email bob@example.com already exists' })
     await expectCode(users.updateUser(alice.id, {}), 'validation')
     await expectCode(users.updateUser(alice.id, { passwordHash: 'x' } as never), 'validation')
     await expectCode(users.updateUser('missing', { name: 'x' }), 'not_found')
