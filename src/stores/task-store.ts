@@ -203,7 +203,7 @@ export function createTaskStore(db: Kysely<Database>): TaskStore {
   return {
     async createTask(userId, input) {
       const owner = parseUserId(userId, 'userId')
-      const task = parseInput(taskInputSchema, input, 'input')
+      const task = parseInput(taskInputSchema, input)
       const { rows } = await run<Task>(
         'create',
         () =>
@@ -238,14 +238,14 @@ export function createTaskStore(db: Kysely<Database>): TaskStore {
 
     async getTasks(userId, query = {}) {
       const owner = parseUserId(userId, 'userId')
-      const q = parseTaskQuery(query, 'query')
+      const q = parseTaskQuery(query)
       return list('user', owner, q)
     },
 
     async updateTask(userId, taskId, patch) {
       const owner = parseUserId(userId, 'userId')
       const id = parseTaskId(taskId, 'taskId')
-      const changes = parseInput(taskPatchSchema, patch, 'patch')
+      const changes = parseInput(taskPatchSchema, patch)
       const fields = (['title', 'description', 'priority', 'completed'] as const).filter(
         (field) => changes[field] !== undefined,
       )
@@ -340,7 +340,7 @@ export function createTaskStore(db: Kysely<Database>): TaskStore {
     },
 
     async listAllTasks(query = {}) {
-      const q = parseInput(allTasksQuerySchema, query, 'query')
+      const q = parseInput(allTasksQuerySchema, query)
       return list('all', q.userId, q)
     },
   }

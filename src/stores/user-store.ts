@@ -6,6 +6,7 @@ import { isEmulatedPostgres } from '../testing/emulation.js'
 import {
   codePointLength,
   emailSchema,
+  parseArgument,
   parseInput,
   parseUserId,
   type UserInput,
@@ -140,7 +141,7 @@ export function createUserStore(db: Kysely<Database>, options: UserStoreOptions 
 
   return {
     async createUser(input) {
-      const user = parseInput(userInputSchema, input, 'input')
+      const user = parseInput(userInputSchema, input)
       const id = user.id ?? randomUUID()
       const passwordHash =
         user.password !== undefined ? await hashPassword(user.password, cost) : (user.passwordHash ?? null)
@@ -173,7 +174,7 @@ export function createUserStore(db: Kysely<Database>, options: UserStoreOptions 
     },
 
     async findUserByEmail(email) {
-      const address = parseInput(emailSchema, email, 'email')
+      const address = parseArgument(emailSchema, email, 'email')
       const { rows } = await runner.run<User>(
         'findUserByEmail',
         () => db.selectFrom('users').select(USER_COLUMNS).where('email', '=', placeholder<string>('email')),
@@ -184,7 +185,7 @@ export function createUserStore(db: Kysely<Database>, options: UserStoreOptions 
 
     async updateUser(id, patch) {
       const userId = parseUserId(id, 'id')
-      const changes = parseInput(userPatchSchema, patch, 'patch')
+      const changes = parseInput(userPatchSchema, patch)
       const passwordHash = changes.password === undefined ? undefined : await hashPassword(changes.password, cost)
       const fields = (['email', 'name', 'isActive', 'emailVerified', 'password'] as const).filter(
         (field) => changes[field] !== undefined,
@@ -216,7 +217,7 @@ export function createUserStore(db: Kysely<Database>, options: UserStoreOptions 
     },
 
     async verifyPassword(email, password) {
-      const address = parseInput(emailSchema, email, 'email')
+      const address = parseArgument(emailSchema, email, 'email')
       if (typeof password !== 'string' || codePointLength(password) > 1024) {
         throw new ValidationError([{ path: ['password'], message: 'must be a string of at most 1024 characters' }])
       }
