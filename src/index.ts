@@ -11,6 +11,7 @@ export type { RetryOptions } from './db/retry-policy.js'
 export {
   ConfigError,
   ConflictError,
+  type ConflictField,
   DatabaseUnavailableError,
   ForbiddenError,
   isTaskstoreError,

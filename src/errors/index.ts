@@ -1,5 +1,5 @@
 export { ConfigError } from './config-error.js'
-export { ConflictError } from './conflict-error.js'
+export { ConflictError, type ConflictField } from './conflict-error.js'
 export { DatabaseUnavailableError } from './database-unavailable-error.js'
 export { ForbiddenError } from './forbidden-error.js'
 export { MigrationError } from './migration-error.js'

@@ -3,6 +3,7 @@ import { redact, redactError } from '../db/redaction.js'
 import {
   ConfigError,
   ConflictError,
+  type ConflictField,
   DatabaseUnavailableError,
   NotFoundError,
   TaskstoreError,
@@ -13,11 +14,17 @@ import {
 export interface ErrorContext {
   /** Message for a foreign-key failure (23503): the referenced row is missing. */
   readonly missingReference?: string
-  /** Message for a unique violation (23505). */
-  readonly duplicate?: string
+  /** Messages for a unique violation (23505), by the field that clashed. */
+  readonly duplicate?: Readonly<Partial<Record<ConflictField, string>>>
 }
 
-const VALUE_ERRORS = new Set(['23514', '22001', '22003', '22021', '22P02', '23502'])
+const VALUE_ERRORS = new Set(['23514', '22001', '22003', '22021', '22P02', '23502', '23505'])
+// the unique constraints the migrations create, by the field each guards
+const UNIQUE_FIELDS: Readonly<Record<string, ConflictField>> = {
+  users_pkey: 'id',
+  users_email_key: 'email',
+  tasks_pkey: 'id',
+}
 // query_canceled (statement timeout), serialization failure, deadlock: safe to retry
 const RETRYABLE = new Set(['57014', '40001', '40P01', '55P03'])
 
@@ -39,6 +46,21 @@ function inferSqlState(error: unknown): string | undefined {
 }
 
 /**
+ * The field a unique violation is about: from the constraint's name, or on
+ * pg-mem (which names the table's first unique constraint whichever one
+ * failed, and sets no `constraint`) from the column in its "Key (email)="
+ * detail. Undefined for a constraint the migrations did not create.
+ */
+function conflictFieldOf(error: unknown): ConflictField | undefined {
+  const constraint = (error as { constraint?: unknown } | null)?.constraint
+  if (typeof constraint === 'string')
+    return Object.hasOwn(UNIQUE_FIELDS, constraint) ? UNIQUE_FIELDS[constraint] : undefined
+  const message = error instanceof Error ? error.message : ''
+  const column = /\bKey \((id|email)\)=/.exec(message)?.[1]
+  return column as ConflictField | undefined
+}
+
+/**
  * Translates anything a query threw into the package's own errors, keeping
  * the original (passwords removed) as `cause`. The one place driver errors
  * are classified.
@@ -52,8 +74,9 @@ export function mapDatabaseError(error: unknown, context: ErrorContext = {}): Ta
   const detail = redact(error instanceof Error ? error.message.split('\n')[0]! : String(error))
   const state = sqlStateOf(error) ?? inferSqlState(error)
   const constraint = (error as { constraint?: unknown }).constraint
-  if (state === '23505') {
-    return new ConflictError(context.duplicate ?? `A unique value is already taken (${detail})`, { cause })
+  const field = state === '23505' ? conflictFieldOf(error) : undefined
+  if (field) {
+    return new ConflictError(context.duplicate?.[field] ?? `That ${field} is already taken`, field, { cause })
   }
   if (state === '23503' && context.missingReference) {
     return new NotFoundError(context.missingReference, { cause })

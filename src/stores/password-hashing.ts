@@ -1,4 +1,4 @@
-import { randomBytes, type ScryptOptions, scrypt, timingSafeEqual } from 'node:crypto'
+import { randomBytes, type ScryptOptions, scrypt } from 'node:crypto'
 
 /** scrypt cost parameters. */
 export interface ScryptCost {
@@ -13,12 +13,29 @@ export interface ScryptCost {
 /** OWASP's recommended scrypt parameters (N=2^17, r=8, p=1): about 0.5 s and 128 MiB per hash. */
 export const OWASP_SCRYPT_COST: ScryptCost = { logN: 17, r: 8, p: 1 }
 
+/** A stored scrypt hash, parsed. */
+export interface ScryptHash {
+  readonly cost: ScryptCost
+  readonly salt: Buffer
+  readonly key: Buffer
+}
+
 const KEY_LENGTH = 32
 const SALT_LENGTH = 16
+// A shorter key would match too easily: an empty one matches every password.
+const MIN_STORED_KEY_LENGTH = 16
 const SCRYPT_FORMAT = /^\$scrypt\$ln=(\d{1,2}),r=(\d{1,2}),p=(\d{1,2})\$([A-Za-z0-9+/]+)\$([A-Za-z0-9+/]+)$/
-const BCRYPT_FORMAT = /^\$2[abxy]\$\d{2}\$[./A-Za-z0-9]{53}$/
 
-function derive(password: string, salt: Buffer, cost: ScryptCost, length: number): Promise<Buffer> {
+/**
+ * The work of one derivation at `cost`, in the units scrypt's running time
+ * grows by: N·r·p block mixes.
+ */
+export function scryptWork(cost: ScryptCost): number {
+  return 2 ** cost.logN * cost.r * cost.p
+}
+
+/** Derives a key of `length` bytes from a password with scrypt at `cost`. */
+export function deriveKey(password: string, salt: Buffer, cost: ScryptCost, length = KEY_LENGTH): Promise<Buffer> {
   const options: ScryptOptions = {
     N: 2 ** cost.logN,
     r: cost.r,
@@ -37,40 +54,26 @@ function derive(password: string, salt: Buffer, cost: ScryptCost, length: number
  */
 export async function hashPassword(password: string, cost: ScryptCost): Promise<string> {
   const salt = randomBytes(SALT_LENGTH)
-  const key = await derive(password, salt, cost, KEY_LENGTH)
+  const key = await deriveKey(password, salt, cost)
   return `$scrypt$ln=${cost.logN},r=${cost.r},p=${cost.p}$${salt.toString('base64').replace(/=+$/, '')}$${key.toString('base64').replace(/=+$/, '')}`
 }
 
-/** The outcome of checking a password against a stored hash. */
-export interface PasswordCheck {
-  readonly match: boolean
-  /** True when the hash is bcrypt or weaker than `cost`, so it should be replaced. */
-  readonly needsUpgrade: boolean
+/**
+ * Parses a stored scrypt hash; undefined when it is not one this package
+ * can verify safely (another format, a key too short to mean anything, or
+ * parameters that would let a planted hash exhaust memory or CPU).
+ */
+export function readScryptHash(stored: string): ScryptHash | undefined {
+  const match = SCRYPT_FORMAT.exec(stored)
+  if (!match) return undefined
+  const [, logN, r, p, salt, key] = match
+  const cost = { logN: Number(logN), r: Number(r), p: Number(p) }
+  if (cost.logN < 1 || cost.logN > 20 || cost.r < 1 || cost.r > 32 || cost.p < 1 || cost.p > 16) return undefined
+  const parsed = { cost, salt: Buffer.from(salt!, 'base64'), key: Buffer.from(key!, 'base64') }
+  return parsed.key.length >= MIN_STORED_KEY_LENGTH ? parsed : undefined
 }
 
-/**
- * Checks a password against a stored scrypt or bcrypt (`$2a$`/`$2b$`) hash
- * in constant time. Unknown formats never match.
- */
-export async function checkPassword(password: string, stored: string, cost: ScryptCost): Promise<PasswordCheck> {
-  const scryptMatch = SCRYPT_FORMAT.exec(stored)
-  if (scryptMatch) {
-    const [, logN, r, p, salt, key] = scryptMatch
-    const storedCost = { logN: Number(logN), r: Number(r), p: Number(p) }
-    // refuse parameters that would let a planted hash exhaust memory or CPU
-    if (storedCost.logN < 1 || storedCost.logN > 20 || storedCost.r > 32 || storedCost.p > 16) {
-      return { match: false, needsUpgrade: false }
-    }
-    const expected = Buffer.from(key!, 'base64')
-    const actual = await derive(password, Buffer.from(salt!, 'base64'), storedCost, expected.length)
-    const match = expected.length === actual.length && timingSafeEqual(expected, actual)
-    const weaker = storedCost.logN < cost.logN || storedCost.r < cost.r || storedCost.p < cost.p
-    return { match, needsUpgrade: match && weaker }
-  }
-  if (BCRYPT_FORMAT.test(stored)) {
-    const { default: bcrypt } = await import('bcryptjs')
-    const match = await bcrypt.compare(password, stored)
-    return { match, needsUpgrade: match }
-  }
-  return { match: false, needsUpgrade: false }
+/** Whether a hash made at `stored` cost should be replaced by one at `current` cost. */
+export function isWeaker(stored: ScryptCost, current: ScryptCost): boolean {
+  return stored.logN < current.logN || stored.r < current.r || stored.p < current.p
 }

@@ -89,7 +89,7 @@ export function encodeCursor(scope: CursorScope, { value, id }: CursorPosition):
 function invalid(): ValidationError {
   return new ValidationError([
     {
-      path: ['query', 'cursor'],
+      path: ['cursor'],
       message: 'is not a cursor produced by this listing (same user, filters, sort and order)',
     },
   ])

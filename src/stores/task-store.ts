@@ -204,7 +204,7 @@ export function createTaskStore<DB extends Database>(database: Kysely<DB> | Tran
   return {
     async createTask(userId, input) {
       const owner = parseUserId(userId, 'userId')
-      const task = parseInput(taskInputSchema, input, 'input')
+      const task = parseInput(taskInputSchema, input)
       const { rows } = await run<Task>(
         'create',
         () =>
@@ -239,14 +239,14 @@ export function createTaskStore<DB extends Database>(database: Kysely<DB> | Tran
 
     async getTasks(userId, query = {}) {
       const owner = parseUserId(userId, 'userId')
-      const q = parseTaskQuery(query, 'query')
+      const q = parseTaskQuery(query)
       return list('user', owner, q)
     },
 
     async updateTask(userId, taskId, patch) {
       const owner = parseUserId(userId, 'userId')
       const id = parseTaskId(taskId, 'taskId')
-      const changes = parseInput(taskPatchSchema, patch, 'patch')
+      const changes = parseInput(taskPatchSchema, patch)
       const fields = (['title', 'description', 'priority', 'completed'] as const).filter(
         (field) => changes[field] !== undefined,
       )
@@ -341,7 +341,7 @@ export function createTaskStore<DB extends Database>(database: Kysely<DB> | Tran
     },
 
     async listAllTasks(query = {}) {
-      const q = parseInput(allTasksQuerySchema, query, 'query')
+      const q = parseInput(allTasksQuerySchema, query)
       return list('all', q.userId, q)
     },
   }

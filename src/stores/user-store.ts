@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto'
 import type { Kysely, Transaction } from 'kysely'
 import { asTaskstoreDatabase, type Database } from '../db/taskstore-database.js'
-import { NotFoundError, ValidationError } from '../errors/index.js'
+import { ConfigError, NotFoundError, ValidationError } from '../errors/index.js'
 import { isEmulatedPostgres } from '../testing/emulation.js'
 import {
   codePointLength,
   emailSchema,
+  parseArgument,
   parseInput,
   parseUserId,
   type UserInput,
@@ -13,7 +14,9 @@ import {
   userInputSchema,
   userPatchSchema,
 } from '../validation/index.js'
-import { checkPassword, hashPassword, OWASP_SCRYPT_COST, type ScryptCost } from './password-hashing.js'
+import { BCRYPT_COST, DEFAULT_BCRYPT_COST } from './bcrypt-hash.js'
+import { checkPassword } from './password-check.js'
+import { hashPassword, OWASP_SCRYPT_COST, type ScryptCost } from './password-hashing.js'
 import { QueryRunner } from './query-runner.js'
 import { placeholder } from './query-template.js'
 import { updatedAtFor } from './updated-at.js'
@@ -23,13 +26,20 @@ import type { User } from './user.js'
 export interface UserStoreOptions {
   /** scrypt cost for new hashes. Default OWASP's (N=2^17, r=8, p=1); lower it only in tests. */
   readonly scrypt?: ScryptCost
+  /**
+   * The highest cost among the bcrypt hashes your users' rows may hold
+   * (4–16, default 10). Every `verifyPassword` does bcrypt work of this
+   * cost, whatever the account stores, so that a bcrypt account cannot be
+   * told apart by timing; a stored hash of a higher cost takes longer.
+   */
+  readonly bcryptCost?: number
 }
 
 /** Creates, finds, updates and deletes users, and checks their passwords. */
 export interface UserStore {
   /**
    * Adds a user. The email is trimmed and lower-cased; `password` is hashed with scrypt.
-   * @throws {ValidationError} on bad input. {ConflictError} when the email (any case) or id is taken.
+   * @throws {ValidationError} on bad input. {ConflictError} when the email (any case) or id is taken; its `field` says which.
    * @example
    * ```ts
    * const user = await users.createUser({ email: 'ada@example.com', name: 'Ada', password: 'correct horse' })
@@ -55,7 +65,7 @@ export interface UserStore {
   findUserByEmail(email: string): Promise<User | null>
   /**
    * Changes `email`, `name`, `isActive`, `emailVerified` or `password`.
-   * @throws {ValidationError}. {NotFoundError}. {ConflictError} when the new email is taken.
+   * @throws {ValidationError}. {NotFoundError}. {ConflictError} with `field` 'email' when the new email is taken.
    * @example
    * ```ts
    * const user = await users.updateUser(id, { emailVerified: true })
@@ -72,9 +82,12 @@ export interface UserStore {
    */
   deleteUser(id: string): Promise<User>
   /**
-   * Returns the user when the password matches, else null; takes the same
-   * time whether or not the email exists. A matching bcrypt hash, or one
-   * made at a lower scrypt cost, is replaced by a current scrypt hash.
+   * Returns the user when the password matches, else null. Does the same
+   * work whether or not the email exists and whatever is stored (scrypt at
+   * any cost up to the store's, bcrypt up to `bcryptCost`, another format,
+   * none): one scrypt derivation's worth at the store's cost, then one
+   * bcrypt comparison's worth. A matching bcrypt hash, or one made at a
+   * lower scrypt cost, is replaced by a current scrypt hash.
    * @throws {ValidationError} when the email is malformed or the password is not a string of ≤ 1024 characters.
    * @example
    * ```ts
@@ -97,6 +110,7 @@ const USER_COLUMNS = [
 /**
  * Creates the user store over a database or a transaction.
  *
+ * @throws {ConfigError} when `bcryptCost` is not an integer in 4–16.
  * @example
  * ```ts
  * const users = createUserStore(db)
@@ -109,10 +123,16 @@ export function createUserStore<DB extends Database>(
 ): UserStore {
   const db = asTaskstoreDatabase(database)
   const cost = options.scrypt ?? OWASP_SCRYPT_COST
+  const bcryptCost = options.bcryptCost ?? DEFAULT_BCRYPT_COST
+  if (!Number.isInteger(bcryptCost) || bcryptCost < BCRYPT_COST.min || bcryptCost > BCRYPT_COST.max) {
+    throw new ConfigError(
+      `bcryptCost must be an integer from ${BCRYPT_COST.min} to ${BCRYPT_COST.max} (got ${String(bcryptCost)}); use the highest cost among your stored bcrypt hashes, or leave it out for 10`,
+    )
+  }
+  const passwordWork = { scrypt: cost, bcryptCost }
   const emulated = isEmulatedPostgres(db)
   const runner = new QueryRunner(db)
   const updatedAt = updatedAtFor(emulated)
-  let decoyHash: Promise<string> | undefined
 
   const byId = <Q>(query: Q) => (query as any).where('id', '=', placeholder<string>('id')) as Q
 
@@ -125,7 +145,7 @@ export function createUserStore<DB extends Database>(
 
   return {
     async createUser(input) {
-      const user = parseInput(userInputSchema, input, 'input')
+      const user = parseInput(userInputSchema, input)
       const id = user.id ?? randomUUID()
       const passwordHash =
         user.password !== undefined ? await hashPassword(user.password, cost) : (user.passwordHash ?? null)
@@ -142,7 +162,12 @@ export function createUserStore<DB extends Database>(
             })
             .returning(USER_COLUMNS),
         { id, email: user.email, name: user.name ?? null, passwordHash },
-        { duplicate: `A user with email ${user.email} or id ${id} already exists` },
+        {
+          duplicate: {
+            email: `A user with email ${user.email} already exists`,
+            id: `A user with id ${id} already exists`,
+          },
+        },
       )
       return rows[0]!
     },
@@ -153,7 +178,7 @@ export function createUserStore<DB extends Database>(
     },
 
     async findUserByEmail(email) {
-      const address = parseInput(emailSchema, email, 'email')
+      const address = parseArgument(emailSchema, email, 'email')
       const { rows } = await runner.run<User>(
         'findUserByEmail',
         () => db.selectFrom('users').select(USER_COLUMNS).where('email', '=', placeholder<string>('email')),
@@ -164,7 +189,7 @@ export function createUserStore<DB extends Database>(
 
     async updateUser(id, patch) {
       const userId = parseUserId(id, 'id')
-      const changes = parseInput(userPatchSchema, patch, 'patch')
+      const changes = parseInput(userPatchSchema, patch)
       const passwordHash = changes.password === undefined ? undefined : await hashPassword(changes.password, cost)
       const fields = (['email', 'name', 'isActive', 'emailVerified', 'password'] as const).filter(
         (field) => changes[field] !== undefined,
@@ -186,7 +211,7 @@ export function createUserStore<DB extends Database>(
               .returning(USER_COLUMNS),
           ),
         { ...changes, id: userId, passwordHash },
-        { duplicate: `A user with email ${changes.email} already exists` },
+        { duplicate: { email: `A user with email ${changes.email} already exists` } },
       )
     },
 
@@ -196,7 +221,7 @@ export function createUserStore<DB extends Database>(
     },
 
     async verifyPassword(email, password) {
-      const address = parseInput(emailSchema, email, 'email')
+      const address = parseArgument(emailSchema, email, 'email')
       if (typeof password !== 'string' || codePointLength(password) > 1024) {
         throw new ValidationError([{ path: ['password'], message: 'must be a string of at most 1024 characters' }])
       }
@@ -210,15 +235,10 @@ export function createUserStore<DB extends Database>(
         { email: address },
       )
       const found = rows[0]
-      if (!found?.passwordHash) {
-        // Same work as a real check, so timing does not reveal which emails exist.
-        decoyHash ??= hashPassword('decoy password', cost)
-        await checkPassword(password, await decoyHash, cost)
-        return null
-      }
+      // checked even when no user was found: the work must not depend on it
+      const { match, needsUpgrade } = await checkPassword(password, found?.passwordHash ?? null, passwordWork)
+      if (!found || !match) return null
       const { passwordHash, ...user } = found
-      const { match, needsUpgrade } = await checkPassword(password, passwordHash, cost)
-      if (!match) return null
       if (!needsUpgrade) return user
       const upgraded = await hashPassword(password, cost)
       return one(

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { parseInput } from './parse-input.js'
+import { parseArgument } from './parse-input.js'
 import { boundedText, codePointLength } from './text-rules.js'
 
 /** Largest value of a Postgres `integer`. */
@@ -17,18 +17,19 @@ export const userIdSchema = boundedText(1, 36)
 
 /**
  * Parses a task id: the same rule as {@link taskIdSchema}, checked by hand
- * first because every store call does it; zod runs only to explain a failure.
+ * first because every store call does it; zod runs only to explain a failure,
+ * at the path `[name]`.
  */
-export function parseTaskId(value: unknown, path: string): number {
+export function parseTaskId(value: unknown, name: string): number {
   if (typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= MAX_INTEGER) return value
-  return parseInput(taskIdSchema, value, path)
+  return parseArgument(taskIdSchema, value, name)
 }
 
 /**
  * Parses a user id: the same rule as {@link userIdSchema} (1–36 code points,
  * no NUL, no unpaired surrogate), checked by hand first for the same reason.
  */
-export function parseUserId(value: unknown, path: string): string {
+export function parseUserId(value: unknown, name: string): string {
   if (
     typeof value === 'string' &&
     value.length >= 1 &&
@@ -39,5 +40,5 @@ export function parseUserId(value: unknown, path: string): string {
   ) {
     return value
   }
-  return parseInput(userIdSchema, value, path)
+  return parseArgument(userIdSchema, value, name)
 }

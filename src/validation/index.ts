@@ -1,5 +1,5 @@
 export { MAX_INTEGER, parseTaskId, parseUserId, taskIdSchema, userIdSchema } from './id-schemas.js'
-export { parseInput } from './parse-input.js'
+export { parseArgument, parseInput } from './parse-input.js'
 export { parseTaskQuery } from './query-parsing.js'
 export {
   allTasksQuerySchema,

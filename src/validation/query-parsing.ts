@@ -35,11 +35,11 @@ const SCHEMA_KEYS: ReadonlySet<string> = new Set(Object.keys(taskQuerySchema.sha
  *
  * @example
  * ```ts
- * const query = parseTaskQuery({ sort: 'priority', limit: 20 }, 'query')
+ * const query = parseTaskQuery({ sort: 'priority', limit: 20 })
  * ```
  */
-export function parseTaskQuery(value: unknown, path: string): ParsedTaskQuery {
-  return fastTaskQuery(value) ?? parseInput(taskQuerySchema, value, path)
+export function parseTaskQuery(value: unknown): ParsedTaskQuery {
+  return fastTaskQuery(value) ?? parseInput(taskQuerySchema, value)
 }
 
 function fastTaskQuery(value: unknown): ParsedTaskQuery | undefined {

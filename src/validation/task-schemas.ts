@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { userIdSchema } from './id-schemas.js'
+import { notAnObjectError } from './object-error.js'
 import { boundedText } from './text-rules.js'
 
 /** Bounds these schemas share with the hand check in `query-parsing.ts`. */
@@ -25,12 +26,15 @@ const priority = z
  * const input = taskInputSchema.parse(request.body) // throws ZodError on bad input
  * ```
  */
-export const taskInputSchema = z.strictObject({
-  title,
-  description: description.nullable().optional(),
-  priority: priority.optional(),
-  completed: z.boolean({ error: 'must be a boolean' }).optional(),
-})
+export const taskInputSchema = z.strictObject(
+  {
+    title,
+    description: description.nullable().optional(),
+    priority: priority.optional(),
+    completed: z.boolean({ error: 'must be a boolean' }).optional(),
+  },
+  { error: notAnObjectError('a task') },
+)
 
 /**
  * A partial update of a task: at least one of `title`, `description`
@@ -42,12 +46,15 @@ export const taskInputSchema = z.strictObject({
  * ```
  */
 export const taskPatchSchema = z
-  .strictObject({
-    title: title.optional(),
-    description: description.nullable().optional(),
-    priority: priority.optional(),
-    completed: z.boolean({ error: 'must be a boolean' }).optional(),
-  })
+  .strictObject(
+    {
+      title: title.optional(),
+      description: description.nullable().optional(),
+      priority: priority.optional(),
+      completed: z.boolean({ error: 'must be a boolean' }).optional(),
+    },
+    { error: notAnObjectError('a task patch') },
+  )
   .refine((patch) => Object.values(patch).some((value) => value !== undefined), {
     message: 'must change at least one field',
   })
@@ -56,20 +63,26 @@ export const taskPatchSchema = z
 export const TASK_SORTS = ['createdAt', 'updatedAt', 'priority', 'title', 'completedAt'] as const
 
 /** Filters, sort and page of a task listing. */
-export const taskQuerySchema = z.strictObject({
-  completed: z.boolean({ error: 'must be a boolean' }).optional(),
-  priority: priority.optional(),
-  search: boundedText(0, 200).optional(),
-  sort: z.enum(TASK_SORTS, { error: `must be one of ${TASK_SORTS.join(', ')}` }).optional(),
-  order: z.enum(['asc', 'desc'], { error: 'must be asc or desc' }).optional(),
-  limit: z
-    .number({ error: 'must be a number' })
-    .int({ error: 'must be an integer' })
-    .min(PAGE_SIZE.min, { error: `must be between ${PAGE_SIZE.min} and ${PAGE_SIZE.max}` })
-    .max(PAGE_SIZE.max, { error: `must be between ${PAGE_SIZE.min} and ${PAGE_SIZE.max}` })
-    .optional(),
-  cursor: z.string({ error: 'must be a string' }).max(MAX_CURSOR_LENGTH, { error: 'is not a valid cursor' }).optional(),
-})
+export const taskQuerySchema = z.strictObject(
+  {
+    completed: z.boolean({ error: 'must be a boolean' }).optional(),
+    priority: priority.optional(),
+    search: boundedText(0, 200).optional(),
+    sort: z.enum(TASK_SORTS, { error: `must be one of ${TASK_SORTS.join(', ')}` }).optional(),
+    order: z.enum(['asc', 'desc'], { error: 'must be asc or desc' }).optional(),
+    limit: z
+      .number({ error: 'must be a number' })
+      .int({ error: 'must be an integer' })
+      .min(PAGE_SIZE.min, { error: `must be between ${PAGE_SIZE.min} and ${PAGE_SIZE.max}` })
+      .max(PAGE_SIZE.max, { error: `must be between ${PAGE_SIZE.min} and ${PAGE_SIZE.max}` })
+      .optional(),
+    cursor: z
+      .string({ error: 'must be a string' })
+      .max(MAX_CURSOR_LENGTH, { error: 'is not a valid cursor' })
+      .optional(),
+  },
+  { error: notAnObjectError('a task query') },
+)
 
 /** A listing across users (admin): the same query, optionally narrowed to one user. */
 export const allTasksQuerySchema = taskQuerySchema.extend({ userId: userIdSchema.optional() })

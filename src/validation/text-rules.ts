@@ -14,7 +14,8 @@ export function codePointLength(text: string): number {
  * silently replace it).
  */
 export function boundedText(min: number, max: number, { trim = false } = {}) {
-  const base = trim ? z.string().trim() : z.string()
+  const string = z.string({ error: 'must be a string' })
+  const base = trim ? string.trim() : string
   return base
     .refine((text) => !text.includes('\u0000'), { message: 'must not contain the NUL character (\\u0000)' })
     .refine((text) => text.isWellFormed(), { message: 'must not contain unpaired UTF-16 surrogates' })

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { userIdSchema } from './id-schemas.js'
+import { notAnObjectError } from './object-error.js'
 import { boundedText } from './text-rules.js'
 
 /** An email address, trimmed and lower-cased, at most 255 characters. */
@@ -25,13 +26,16 @@ const name = boundedText(0, 100).nullable()
  * ```
  */
 export const userInputSchema = z
-  .strictObject({
-    email: emailSchema,
-    name: name.optional(),
-    password: passwordSchema.optional(),
-    passwordHash: boundedText(1, 255).optional(),
-    id: userIdSchema.optional(),
-  })
+  .strictObject(
+    {
+      email: emailSchema,
+      name: name.optional(),
+      password: passwordSchema.optional(),
+      passwordHash: boundedText(1, 255).optional(),
+      id: userIdSchema.optional(),
+    },
+    { error: notAnObjectError('a user') },
+  )
   .refine((input) => input.password === undefined || input.passwordHash === undefined, {
     message: 'give password or passwordHash, not both',
     path: ['passwordHash'],
@@ -47,13 +51,16 @@ export const userInputSchema = z
  * ```
  */
 export const userPatchSchema = z
-  .strictObject({
-    email: emailSchema.optional(),
-    name: name.optional(),
-    isActive: z.boolean({ error: 'must be a boolean' }).optional(),
-    emailVerified: z.boolean({ error: 'must be a boolean' }).optional(),
-    password: passwordSchema.optional(),
-  })
+  .strictObject(
+    {
+      email: emailSchema.optional(),
+      name: name.optional(),
+      isActive: z.boolean({ error: 'must be a boolean' }).optional(),
+      emailVerified: z.boolean({ error: 'must be a boolean' }).optional(),
+      password: passwordSchema.optional(),
+    },
+    { error: notAnObjectError('a user patch') },
+  )
   .refine((patch) => Object.values(patch).some((value) => value !== undefined), {
     message: 'must change at least one field',
   })

@@ -24,7 +24,7 @@ describe('examples/host-service.ts', () => {
     const out = await runExample('')
     expect(out).toContain('host migration 0001_projects: Success')
     for (const line of EXPECTED) expect(out).toContain(line)
-  })
+  }, 180_000)
 
   // A server run needs a server; without TEST_DATABASE_URL there is none.
   test.skipIf(!TEST_DATABASE_URL)(
@@ -35,5 +35,6 @@ describe('examples/host-service.ts', () => {
       expect(second).not.toContain('host migration')
       for (const line of EXPECTED) expect(second).toContain(line)
     },
+    240_000,
   )
 })

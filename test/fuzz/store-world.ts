@@ -37,7 +37,7 @@ export class FuzzWorld {
   constructor(db: Kysely<Database>) {
     this.db = db
     this.tasks = createTaskStore(db)
-    this.users = createUserStore(db, { scrypt: CHEAP_SCRYPT })
+    this.users = createUserStore(db, { scrypt: CHEAP_SCRYPT, bcryptCost: 4 })
   }
 
   /**

@@ -12,6 +12,9 @@ import {
 /** A cheap scrypt cost so tests hash in milliseconds; production uses OWASP's. */
 export const TEST_SCRYPT = { logN: 10, r: 8, p: 1 } as const
 
+/** bcrypt's lowest cost, so every verifyPassword's bcrypt work takes milliseconds. */
+export const TEST_BCRYPT_COST = 4
+
 export interface StoreFixture {
   readonly db: Kysely<Database>
   readonly tasks: TaskStore
@@ -22,7 +25,7 @@ export interface StoreFixture {
 
 /** Both stores over the test's database, and two users to own tasks. */
 export async function storeFixture(db: Kysely<Database>): Promise<StoreFixture> {
-  const users = createUserStore(db, { scrypt: TEST_SCRYPT })
+  const users = createUserStore(db, { scrypt: TEST_SCRYPT, bcryptCost: TEST_BCRYPT_COST })
   const tasks = createTaskStore(db)
   const alice = await users.createUser({ email: 'alice@example.com', name: 'Alice' })
   const bob = await users.createUser({ email: 'bob@example.com', name: 'Bob' })

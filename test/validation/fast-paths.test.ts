@@ -89,7 +89,7 @@ test('parseTaskQuery accepts exactly what taskQuerySchema accepts, with the same
     ),
     fc.anything(),
   )
-  expectSameAsSchema(queries, (query) => parseTaskQuery(query, 'query'), taskQuerySchema)
+  expectSameAsSchema(queries, (query) => parseTaskQuery(query), taskQuerySchema)
 })
 
 test('parseTaskQuery, like zod, checks fields a polluted Object.prototype supplies, and never hands them on', () => {
@@ -105,11 +105,11 @@ test('parseTaskQuery, like zod, checks fields a polluted Object.prototype suppli
       for (const query of [{}, { sort: 'title' }, Object.create(null)]) {
         const expected = taskQuerySchema.safeParse(query)
         if (expected.success) {
-          const parsed = parseTaskQuery(query, 'query') as Record<string, unknown>
+          const parsed = parseTaskQuery(query) as Record<string, unknown>
           // what the store reads: a field the caller gave, or nothing
           expect(parsed[name]).toBe(Object.getPrototypeOf(query) === null ? undefined : polluted)
         } else {
-          expect(() => parseTaskQuery(query, 'query')).toThrow(ValidationError)
+          expect(() => parseTaskQuery(query)).toThrow(ValidationError)
         }
       }
     } finally {
