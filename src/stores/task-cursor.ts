@@ -1,5 +1,6 @@
 import { ValidationError } from '../errors/index.js'
-import { codePointLength, MAX_INTEGER } from '../validation/index.js'
+import { codePointLength, MAX_INTEGER, TITLE_LENGTH } from '../validation/index.js'
+import { CURSOR_VERSION, HASH_DIGITS, KEY_KIND } from './cursor-format.js'
 import type { TaskSort } from './task.js'
 
 /** Where a listing stands: the last row's sort value and id. */
@@ -7,16 +8,6 @@ export interface CursorPosition {
   readonly value: Date | number | string | null
   readonly id: number
 }
-
-/**
- * A cursor reads `v1.<scope>.<key>.<id>.<check>`: the listing it belongs to
- * (user, filters, sort and order) as a 64-bit hash, the last row's sort key
- * and id, and a checksum of the rest. The hashes catch cursors from other
- * listings and altered ones; they need no secret, because a cursor only
- * chooses where a listing of the caller's own tasks resumes, and every
- * decoded value is checked before it is bound.
- */
-const PREFIX = 'v1'
 
 const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'))
 
@@ -74,15 +65,24 @@ export function cursorScope(parts: ReadonlyArray<string | number | boolean | nul
 }
 
 function encodeKey(value: CursorPosition['value']): string {
-  if (value === null) return 'n'
-  if (value instanceof Date) return `d${value.getTime()}`
-  if (typeof value === 'number') return `p${value}`
-  return `t${Buffer.from(value, 'utf8').toString('base64url')}`
+  if (value === null) return KEY_KIND.null
+  if (value instanceof Date) return `${KEY_KIND.time}${value.getTime()}`
+  if (typeof value === 'number') return `${KEY_KIND.priority}${value}`
+  return `${KEY_KIND.title}${Buffer.from(value, 'utf8').toString('base64url')}`
 }
 
-/** Encodes a position as an opaque cursor bound to the listing's scope. */
+/**
+ * Encodes a position as an opaque cursor bound to the listing's scope.
+ *
+ * A cursor reads `v1.<scope>.<key>.<id>.<check>` (see `cursor-format.ts`):
+ * the listing it belongs to (user, filters, sort and order) as a 64-bit
+ * hash, the last row's sort key and id, and a checksum of the rest. The
+ * hashes catch cursors from other listings and altered ones; they need no
+ * secret, because a cursor only chooses where a listing of the caller's own
+ * tasks resumes, and every decoded value is checked before it is bound.
+ */
 export function encodeCursor(scope: CursorScope, { value, id }: CursorPosition): string {
-  const body = `${PREFIX}.${scope}.${encodeKey(value)}.${id.toString(36)}`
+  const body = `${CURSOR_VERSION}.${scope}.${encodeKey(value)}.${id.toString(36)}`
   return `${body}.${hash64(body)}`
 }
 
@@ -102,9 +102,11 @@ function invalid(): ValidationError {
  */
 export function decodeCursor(scope: CursorScope, sort: TaskSort, cursor: string): CursorPosition {
   const parts = cursor.split('.')
-  if (parts.length !== 5 || parts[0] !== PREFIX || parts[1] !== scope) throw invalid()
+  if (parts.length !== 5 || parts[0] !== CURSOR_VERSION || parts[1] !== scope) throw invalid()
   const [, , key, idText, check] = parts as [string, string, string, string, string]
-  if (check !== hash64(cursor.slice(0, cursor.length - check.length - 1))) throw invalid()
+  if (check.length !== HASH_DIGITS || check !== hash64(cursor.slice(0, cursor.length - check.length - 1))) {
+    throw invalid()
+  }
   const id = /^[0-9a-z]{1,7}$/.test(idText) ? Number.parseInt(idText, 36) : Number.NaN
   if (!Number.isInteger(id) || id < 1 || id > MAX_INTEGER) throw invalid()
   return { value: decodeKey(sort, key), id }
@@ -117,22 +119,24 @@ function decodeKey(sort: TaskSort, key: string): Date | number | string | null {
     case 'createdAt':
     case 'updatedAt':
     case 'completedAt': {
-      if (key === 'n' && sort === 'completedAt') return null
-      const ms = kind === 'd' && /^-?[0-9]{1,16}$/.test(rest) ? Number(rest) : Number.NaN
+      if (key === KEY_KIND.null && sort === 'completedAt') return null
+      const ms = kind === KEY_KIND.time && /^-?[0-9]{1,16}$/.test(rest) ? Number(rest) : Number.NaN
       const date = new Date(ms)
       // also bounds what reaches Postgres: a forged year -10000 would be rejected by the server
       if (Number.isNaN(date.getTime()) || date.getUTCFullYear() < 1 || date.getUTCFullYear() > 9999) throw invalid()
       return date
     }
     case 'priority': {
-      const priority = kind === 'p' && /^[1-5]$/.test(rest) ? Number(rest) : Number.NaN
+      const priority = kind === KEY_KIND.priority && /^[1-5]$/.test(rest) ? Number(rest) : Number.NaN
       if (Number.isNaN(priority)) throw invalid()
       return priority
     }
     case 'title': {
-      if (kind !== 't' || !/^[A-Za-z0-9_-]*$/.test(rest)) throw invalid()
+      if (kind !== KEY_KIND.title || !/^[A-Za-z0-9_-]*$/.test(rest)) throw invalid()
       const title = Buffer.from(rest, 'base64url').toString('utf8')
-      if (title.includes('\u0000') || !title.isWellFormed() || codePointLength(title) > 200) throw invalid()
+      if (title.includes('\u0000') || !title.isWellFormed() || codePointLength(title) > TITLE_LENGTH.max) {
+        throw invalid()
+      }
       return title
     }
   }

@@ -1,6 +1,8 @@
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
+import { maxCursorLength } from '../../src/stores/cursor-format.js'
 import { cursorScope, decodeCursor, encodeCursor, hash64 } from '../../src/stores/task-cursor.js'
+import { MAX_CURSOR_LENGTH, MAX_INTEGER, parseTaskQuery, taskQuerySchema } from '../../src/validation/index.js'
 
 // Strings of units that collide with the tags and lengths the hash feeds (1–6), so dropping either shows.
 const unit = fc.constantFrom('a', 'b', '1', '\u0001', '\u0002', '\u0003', '\u0005', '\u0006')
@@ -70,5 +72,52 @@ describe('encodeCursor and decodeCursor', () => {
     expect(hash64('')).toMatch(/^[0-9a-f]{16}$/)
     expect(hash64('taskstore')).toMatch(/^[0-9a-f]{16}$/)
     expect(hash64('a')).not.toBe(hash64('b'))
+  })
+})
+
+describe('the cursor length bound', () => {
+  const scope = cursorScope(['all', null, 'title', 'desc', true, 5, '%'.repeat(200)])
+  const fourByteTitle = '\u{10ffff}'.repeat(200)
+
+  test('is the length of the longest cursor the encoder makes: 200 four-byte characters and the largest id', () => {
+    const worst = encodeCursor(scope, { value: fourByteTitle, id: MAX_INTEGER })
+    expect(MAX_CURSOR_LENGTH).toBe(maxCursorLength(200))
+    expect(worst.length).toBe(MAX_CURSOR_LENGTH)
+    expect(encodeCursor(scope, { value: '\u{1f600}'.repeat(200), id: MAX_INTEGER }).length).toBe(MAX_CURSOR_LENGTH)
+    // and the listing takes it back
+    expect(taskQuerySchema.safeParse({ sort: 'title', cursor: worst }).success).toBe(true)
+    expect(parseTaskQuery({ sort: 'title', cursor: worst }, 'query').cursor).toBe(worst)
+    expect(decodeCursor(scope, 'title', worst)).toEqual({ value: fourByteTitle, id: MAX_INTEGER })
+  })
+
+  test('no title, time or id makes a cursor longer than the bound', () => {
+    const titles = fc
+      .string({
+        minLength: 1,
+        maxLength: 200,
+        unit: fc.oneof(
+          fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }),
+          fc.constantFrom('%', '\\', '"', '\u2028'),
+        ),
+      })
+      .filter((title) => title.isWellFormed() && !title.includes('\u0000'))
+    const values = fc.oneof(
+      titles,
+      fc.date({ min: new Date(-210_866_803_200_000), max: new Date(8.64e15), noInvalidDate: true }),
+      fc.constantFrom(null, 1, 5),
+    )
+    fc.assert(
+      fc.property(values, fc.integer({ min: 1, max: MAX_INTEGER }), (value, id) => {
+        expect(encodeCursor(scope, { value, id }).length).toBeLessThanOrEqual(MAX_CURSOR_LENGTH)
+      }),
+      { numRuns: 2_000 },
+    )
+  })
+
+  test('a longer string is refused before it is decoded', () => {
+    const huge = 'v1.'.padEnd(MAX_CURSOR_LENGTH + 1, 'A')
+    expect(taskQuerySchema.safeParse({ cursor: huge }).success).toBe(false)
+    expect(() => parseTaskQuery({ cursor: huge }, 'query')).toThrow(/valid cursor/)
+    expect(() => parseTaskQuery({ cursor: 'x'.repeat(10_000_000) }, 'query')).toThrow(/valid cursor/)
   })
 })
