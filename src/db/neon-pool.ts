@@ -1,5 +1,6 @@
 import { ConfigError } from '../errors/index.js'
 import { discardBrokenClients, type GuardedPool } from './discard-broken-clients.js'
+import { type ReportingClient, requireIsoDateStyle, watchDateStyle } from './iso-date-style.js'
 import { explainRejectedParameters, listenForClientErrors } from './pg-pool.js'
 import { importPeer, type PoolSettings } from './pool-settings.js'
 import { withFastTimestamps } from './timestamp-parser.js'
@@ -37,6 +38,7 @@ export async function createNeonPool(settings: PoolSettings & { neon: NeonSettin
     constructor(config: ConstructorParameters<typeof driver.Client>[0]) {
       super(config)
       Object.assign(this.neonConfig, instanceSettings)
+      watchDateStyle(this as unknown as ReportingClient)
     }
   }
 
@@ -45,6 +47,7 @@ export async function createNeonPool(settings: PoolSettings & { neon: NeonSettin
     // Over Neon the WebSocket carries TLS; the Postgres-level TLS inside it follows sslmode.
     ssl: tls.ssl === false ? false : tls.ssl,
     types: withFastTimestamps(driver.types),
+    onConnect: requireIsoDateStyle,
     max: pool.max,
     idleTimeoutMillis: pool.idleTimeoutMillis,
     connectionTimeoutMillis: pool.connectionTimeoutMillis,

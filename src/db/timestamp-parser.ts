@@ -1,3 +1,5 @@
+import { unreadableTimestampError } from './iso-date-style.js'
+
 /** A driver's type registry, as node-postgres and Neon both expose it. */
 export interface TypeParsers {
   getTypeParser(oid: number, format?: 'text' | 'binary'): (value: string) => unknown
@@ -19,9 +21,12 @@ const MS_PER_DAY = 86_400_000
  * timestamps, and reading them was a sixth of the client's CPU per page.
  * So task and user timestamps are `Date`s even when a host has registered
  * a parser of its own for `timestamptz` with the driver; only text in any
- * other form (another `DateStyle`, BC, infinity, a five-digit year) goes to
- * the parser the driver has registered, looked up per value. Every other
- * type is left to the driver's registry, a host's registrations included.
+ * other form (BC, infinity, a five-digit year, a year before 100) goes to
+ * the parser the driver has registered, looked up per value. Text that
+ * parser cannot read either (it gives `null`: another `DateStyle`, set on
+ * the session after it connected) fails the query with a `ConfigError`
+ * rather than turning a timestamp into `null`. Every other type is left to
+ * the driver's registry, a host's registrations included.
  *
  * @example
  * ```ts
@@ -29,7 +34,12 @@ const MS_PER_DAY = 86_400_000
  * ```
  */
 export function withFastTimestamps(types: TypeParsers): TypeParsers {
-  const parse = (text: string) => parseTimestamptz(text) ?? types.getTypeParser(TIMESTAMPTZ_OID, 'text')(text)
+  const readByDriver = (text: string) => {
+    const value = types.getTypeParser(TIMESTAMPTZ_OID, 'text')(text)
+    if (value === null) throw unreadableTimestampError()
+    return value
+  }
+  const parse = (text: string) => parseTimestamptz(text) ?? readByDriver(text)
   return {
     getTypeParser: (oid, format = 'text') =>
       oid === TIMESTAMPTZ_OID && format === 'text' ? parse : types.getTypeParser(oid, format),

@@ -8,6 +8,7 @@ import { createNeonPool } from '../../src/db/neon-pool.js'
 import { createPgPool } from '../../src/db/pg-pool.js'
 import { parseTimestamptz, type TypeParsers, withFastTimestamps } from '../../src/db/timestamp-parser.js'
 import { resolveTls } from '../../src/db/tls-config.js'
+import { ConfigError } from '../../src/index.js'
 
 // node-postgres's own timestamptz parser: what the fast path must agree with.
 const parseLikeDriver = createRequire(import.meta.url)('postgres-date') as (text: string) => Date | number | null
@@ -91,6 +92,16 @@ describe('withFastTimestamps', () => {
     const parse = types.getTypeParser(1184, 'text')
     expect(parse('2026-11-23 07:30:00+00')).toEqual(new Date('2026-11-23T07:30:00Z'))
     expect(parse('infinity')).toBe('driver:1184:text:infinity')
+  })
+
+  test("text the driver's parser cannot read either (another DateStyle) is a ConfigError, never a null date", () => {
+    const unreadable = withFastTimestamps({ getTypeParser: () => () => null })
+    for (const text of ['27/11/2026 18:55:35.441 UTC', '27.11.2026 18:55:35.441 UTC', 'Fri Nov 27 18:55:35 2026 UTC']) {
+      expect(() => unreadable.getTypeParser(1184, 'text')(text)).toThrow(ConfigError)
+      expect(() => withFastTimestamps(pg.types).getTypeParser(1184, 'text')(text)).toThrow(/DateStyle/)
+    }
+    // other types the driver reads as null stay null
+    expect(unreadable.getTypeParser(1114, 'text')('x')).toBeNull()
   })
 
   test('leaves every other type, and binary timestamptz, to the driver', () => {
