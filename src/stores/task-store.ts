@@ -15,7 +15,14 @@ import { type QueryBuild, QueryRunner } from './query-runner.js'
 import { placeholder } from './query-template.js'
 import type { AllTasksQuery, Page, Task, TaskCounts, TaskQuery } from './task.js'
 import { TASK_COLUMNS } from './task-columns.js'
-import { cursorScope, decodeCursor, encodeCursor } from './task-cursor.js'
+import {
+  cursorScope,
+  decodeCursor,
+  encodeCursor,
+  PG_MEM_TIMES,
+  POSTGRES_TIMES,
+  positionParameter,
+} from './task-cursor.js'
 import { buildListing, containsPattern, type ListingShape, shapeKey } from './task-listing.js'
 import { updatedAtFor } from './updated-at.js'
 
@@ -131,6 +138,7 @@ export function createTaskStore(db: Kysely<Database>): TaskStore {
   const runner = new QueryRunner(db)
   const run = runner.run.bind(runner)
   const updatedAt = updatedAtFor(emulated)
+  const cursorTimes = emulated ? PG_MEM_TIMES : POSTGRES_TIMES
 
   /** Called only after a scoped statement matched nothing: tells "someone else's" from "no such task". */
   async function ownershipFailure(taskId: number): Promise<never> {
@@ -172,7 +180,7 @@ export function createTaskStore(db: Kysely<Database>): TaskStore {
       query.priority ?? null,
       query.search ?? null,
     ])
-    const position = query.cursor === undefined ? undefined : decodeCursor(cursorKey, sort, query.cursor)
+    const position = query.cursor === undefined ? undefined : decodeCursor(cursorKey, sort, query.cursor, cursorTimes)
     const shape: ListingShape = {
       scope,
       byUser: owner !== undefined,
@@ -190,7 +198,7 @@ export function createTaskStore(db: Kysely<Database>): TaskStore {
       completed: query.completed,
       priority: query.priority,
       search,
-      afterValue: position?.value,
+      afterValue: position && positionParameter(position, sort),
       afterId: position?.id,
       limit: limit + 1,
     })

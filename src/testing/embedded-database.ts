@@ -2,7 +2,10 @@ import { mkdir } from 'node:fs/promises'
 import { type Kysely, PGliteDialect } from 'kysely'
 import { createDatabase, type Database } from '../db/create-database.js'
 import { importPeer } from '../db/pool-settings.js'
+import { readTimestamptz } from '../db/timestamp-parser.js'
 import { migrateOrClose } from './migrate-or-close.js'
+
+const TIMESTAMPTZ_OID = 1184
 
 /** Options of {@link createEmbeddedDatabase}. */
 export interface EmbeddedDatabaseOptions {
@@ -28,7 +31,12 @@ export interface EmbeddedDatabaseOptions {
 export async function createEmbeddedDatabase(options: EmbeddedDatabaseOptions = {}): Promise<Kysely<Database>> {
   const { PGlite } = await importPeer('@electric-sql/pglite', () => import('@electric-sql/pglite'))
   if (options.dataDir !== undefined) await mkdir(options.dataDir, { recursive: true })
-  const pglite = await PGlite.create(options.dataDir === undefined ? {} : { dataDir: options.dataDir })
+  // PGlite's own reading of timestamptz text (`new Date(text)`) takes year 50 for 1950 and
+  // cannot read BC dates or second offsets (Africa/Monrovia until 1972: -00:44:30)
+  const parsers = { [TIMESTAMPTZ_OID]: readTimestamptz }
+  const pglite = await PGlite.create(
+    options.dataDir === undefined ? { parsers } : { dataDir: options.dataDir, parsers },
+  )
   const db = createDatabase({ dialect: new PGliteDialect({ pglite }), schema: options.schema })
   await migrateOrClose(db)
   return db

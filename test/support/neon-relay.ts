@@ -16,6 +16,18 @@ export interface NeonRelay {
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1'])
 
+/** Settings for `createDatabase({ driver: 'neon', neon })` that route through the relay on `port`, in any process. */
+export async function relaySettings(port: number): Promise<NeonSettings> {
+  const { default: ws } = await import('ws')
+  return {
+    webSocketConstructor: ws,
+    wsProxy: (host: string, targetPort: number | string) => `127.0.0.1:${port}/v1?address=${host}:${targetPort}`,
+    useSecureWebSocket: false,
+    pipelineConnect: false,
+    pipelineTLS: false,
+  }
+}
+
 /**
  * Starts a relay on a free loopback port: each WebSocket connection at
  * `/v1?address=host:port` is piped to a TCP connection to that address, as
@@ -72,19 +84,13 @@ export async function startNeonRelay(): Promise<NeonRelay> {
   })
 
   const port = (server.address() as AddressInfo).port
-  const { default: ws } = await import('ws')
+  const settings = await relaySettings(port)
   return {
     port,
     get connections() {
       return connections
     },
-    settings: {
-      webSocketConstructor: ws,
-      wsProxy: (host: string, targetPort: number | string) => `127.0.0.1:${port}/v1?address=${host}:${targetPort}`,
-      useSecureWebSocket: false,
-      pipelineConnect: false,
-      pipelineTLS: false,
-    },
+    settings,
     dropConnections() {
       for (const socket of sockets) socket.destroy()
       for (const client of server.clients) client.terminate()
