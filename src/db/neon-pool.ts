@@ -1,5 +1,6 @@
 import { ConfigError } from '../errors/index.js'
 import { discardBrokenClients, type GuardedPool } from './discard-broken-clients.js'
+import { type ReportingClient, requireIsoDateStyle, watchDateStyle } from './iso-date-style.js'
 import { explainRejectedParameters, listenForClientErrors } from './pg-pool.js'
 import { importPeer, type PoolSettings } from './pool-settings.js'
 import { withFastTimestamps } from './timestamp-parser.js'
@@ -53,6 +54,7 @@ export async function createNeonPool(settings: PoolSettings & { neon: NeonSettin
     constructor(config: ConstructorParameters<typeof driver.Client>[0]) {
       super(config)
       Object.assign(this.neonConfig, instanceSettings)
+      watchDateStyle(this as unknown as ReportingClient)
     }
   }
 
@@ -61,6 +63,7 @@ export async function createNeonPool(settings: PoolSettings & { neon: NeonSettin
     // Used only with forceDisablePgSSL: false; otherwise the secure WebSocket carries the TLS.
     ssl: tls.ssl,
     types: withFastTimestamps(driver.types),
+    onConnect: requireIsoDateStyle,
     max: pool.max,
     idleTimeoutMillis: pool.idleTimeoutMillis,
     connectionTimeoutMillis: pool.connectionTimeoutMillis,

@@ -1,16 +1,28 @@
 import { explainRejectedStartupParameter } from './connection-failure.js'
 import { discardBrokenClients, type GuardedPool } from './discard-broken-clients.js'
+import { type ReportingClient, requireIsoDateStyle, watchDateStyle } from './iso-date-style.js'
 import { importPeer, type PoolSettings } from './pool-settings.js'
 import { withFastTimestamps } from './timestamp-parser.js'
 
 /** Opens a node-postgres pool; `pg` is imported here, on first use, and nowhere else. */
 export async function createPgPool({ tls, pool, statementTimeoutMs }: PoolSettings): Promise<GuardedPool> {
   const pg = await importPeer('pg', () => import('pg'))
-  const { Pool, types } = ((pg as unknown as { default?: typeof pg }).default ?? pg) as typeof pg
+  const { Client, Pool, types } = ((pg as unknown as { default?: typeof pg }).default ?? pg) as typeof pg
+
+  class DateStyleWatchingClient extends Client {
+    constructor(config?: ConstructorParameters<typeof Client>[0]) {
+      super(config)
+      watchDateStyle(this as unknown as ReportingClient)
+    }
+  }
+
   const instance = new Pool({
     connectionString: tls.connectionString,
     ssl: tls.ssl,
     types: withFastTimestamps(types),
+    Client: DateStyleWatchingClient,
+    // a connection whose DateStyle is not ISO is refused with a ConfigError saying how to fix it
+    onConnect: (client) => requireIsoDateStyle(client as unknown as ReportingClient),
     max: pool.max,
     idleTimeoutMillis: pool.idleTimeoutMillis,
     connectionTimeoutMillis: pool.connectionTimeoutMillis,

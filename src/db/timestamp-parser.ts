@@ -1,3 +1,5 @@
+import { unreadableTimestampError } from './iso-date-style.js'
+
 /** A driver's type registry, as node-postgres and Neon both expose it. */
 export interface TypeParsers {
   getTypeParser(oid: number, format?: 'text' | 'binary'): (value: string) => unknown
@@ -19,9 +21,12 @@ const MS_PER_DAY = 86_400_000
  * timestamps, and reading them was a sixth of the client's CPU per page.
  * So task and user timestamps are `Date`s even when a host has registered
  * a parser of its own for `timestamptz` with the driver; only text in any
- * other form (another `DateStyle`, BC, infinity, a five-digit year) goes to
- * the parser the driver has registered, looked up per value. Every other
- * type is left to the driver's registry, a host's registrations included.
+ * other form (BC, infinity, a five-digit year, a year before 100) goes to
+ * the parser the driver has registered, looked up per value. Text that
+ * parser cannot read either (it gives `null`: another `DateStyle`, set on
+ * the session after it connected) fails the query with a `ConfigError`
+ * rather than turning a timestamp into `null`. Every other type is left to
+ * the driver's registry, a host's registrations included.
  *
  * @example
  * ```ts
@@ -29,7 +34,12 @@ const MS_PER_DAY = 86_400_000
  * ```
  */
 export function withFastTimestamps(types: TypeParsers): TypeParsers {
-  const parse = (text: string) => parseTimestamptz(text) ?? types.getTypeParser(TIMESTAMPTZ_OID, 'text')(text)
+  const readByDriver = (text: string) => {
+    const value = types.getTypeParser(TIMESTAMPTZ_OID, 'text')(text)
+    if (value === null) throw unreadableTimestampError()
+    return value
+  }
+  const parse = (text: string) => parseTimestamptz(text) ?? readByDriver(text)
   return {
     getTypeParser: (oid, format = 'text') =>
       oid === TIMESTAMPTZ_OID && format === 'text' ? parse : types.getTypeParser(oid, format),
@@ -96,6 +106,43 @@ export function parseTimestamptz(text: string): Date | undefined {
   const days = daysFromCivil(century * 100 + yearOfCentury, month, day)
   const local = days * MS_PER_DAY + ((hour * 60 + minute) * 60 + second) * 1000 + millisecond
   return new Date(local - (sign === PLUS ? offsetSeconds : -offsetSeconds) * 1000)
+}
+
+const ISO_TIMESTAMPTZ =
+  /^(\d{4,})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?([+-])(\d\d)(?::(\d\d))?(?::(\d\d))?( BC)?$/
+
+/**
+ * Reads any `timestamptz` text Postgres prints under `DateStyle = ISO`:
+ * what {@link parseTimestamptz} reads, and also years before 100, years
+ * past 9999, BC dates, `infinity` and `-infinity` (as `±Infinity`, the
+ * driver's reading). An instant past what a `Date` holds (after +275760)
+ * is an invalid `Date`. For drivers without node-postgres's parser (PGlite
+ * reads `0050-…` as 1950 and BC as an invalid date).
+ *
+ * @throws {ConfigError} for text in another `DateStyle`, which cannot be read back exactly.
+ * @example
+ * ```ts
+ * readTimestamptz('0044-03-15 11:16:52-00:43:08 BC') // -000043-03-15T12:00:00.000Z
+ * ```
+ */
+export function readTimestamptz(text: string): Date | number {
+  const fast = parseTimestamptz(text)
+  if (fast) return fast
+  if (text === 'infinity') return Number.POSITIVE_INFINITY
+  if (text === '-infinity') return Number.NEGATIVE_INFINITY
+  const match = ISO_TIMESTAMPTZ.exec(text)
+  if (!match) throw unreadableTimestampError()
+  const [, year, month, day, hour, minute, second, fraction = '', sign, offsetHours, offsetMinutes, offsetSeconds, bc] =
+    match
+  // 1 BC is year 0 of the proleptic Gregorian calendar
+  const fullYear = bc ? 1 - Number(year) : Number(year)
+  const millisecond = Number(fraction.padEnd(3, '0').slice(0, 3))
+  const offset = (Number(offsetHours) * 60 + Number(offsetMinutes ?? 0)) * 60 + Number(offsetSeconds ?? 0)
+  const local =
+    daysFromCivil(fullYear, Number(month), Number(day)) * MS_PER_DAY +
+    ((Number(hour) * 60 + Number(minute)) * 60 + Number(second)) * 1000 +
+    millisecond
+  return new Date(local - (sign === '+' ? offset : -offset) * 1000)
 }
 
 function isDigit(code: number): boolean {

@@ -53,6 +53,8 @@ const DECOY_SALT = randomBytes(16)
  *
  * @example
  * ```ts
+ * import { hashPassword, OWASP_SCRYPT_COST } from './password-hashing.js'
+ * const storedHash = await hashPassword('correct horse', OWASP_SCRYPT_COST)
  * const { match } = await checkPassword('correct horse', storedHash, { scrypt: OWASP_SCRYPT_COST, bcryptCost: 10 })
  * ```
  */

@@ -1,22 +1,25 @@
+import { timestamptzText } from '../db/timestamptz-text.js'
 import { ValidationError } from '../errors/index.js'
-import { codePointLength, MAX_INTEGER } from '../validation/index.js'
+import { codePointLength, MAX_INTEGER, TITLE_LENGTH } from '../validation/index.js'
+import {
+  CURSOR_VERSION,
+  EARLIEST_TIMESTAMPTZ_MS,
+  HASH_DIGITS,
+  INFINITY_KEYS,
+  KEY_KIND,
+  LATEST_DATE_MS,
+  YEAR_ONE_MS,
+} from './cursor-format.js'
 import type { TaskSort } from './task.js'
 
-/** Where a listing stands: the last row's sort value and id. */
+/**
+ * Where a listing stands: the last row's sort value and id. A time is a
+ * `Date`, or `±Infinity` for Postgres's `infinity`, as the driver reads it.
+ */
 export interface CursorPosition {
   readonly value: Date | number | string | null
   readonly id: number
 }
-
-/**
- * A cursor reads `v1.<scope>.<key>.<id>.<check>`: the listing it belongs to
- * (user, filters, sort and order) as a 64-bit hash, the last row's sort key
- * and id, and a checksum of the rest. The hashes catch cursors from other
- * listings and altered ones; they need no secret, because a cursor only
- * chooses where a listing of the caller's own tasks resumes, and every
- * decoded value is checked before it is bound.
- */
-const PREFIX = 'v1'
 
 const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'))
 
@@ -74,16 +77,57 @@ export function cursorScope(parts: ReadonlyArray<string | number | boolean | nul
 }
 
 function encodeKey(value: CursorPosition['value']): string {
-  if (value === null) return 'n'
-  if (value instanceof Date) return `d${value.getTime()}`
-  if (typeof value === 'number') return `p${value}`
-  return `t${Buffer.from(value, 'utf8').toString('base64url')}`
+  if (value === null) return KEY_KIND.null
+  if (value instanceof Date) return `${KEY_KIND.time}${value.getTime()}`
+  if (value === Number.POSITIVE_INFINITY) return `${KEY_KIND.time}${INFINITY_KEYS.infinity}`
+  if (value === Number.NEGATIVE_INFINITY) return `${KEY_KIND.time}${INFINITY_KEYS['-infinity']}`
+  if (typeof value === 'number') return `${KEY_KIND.priority}${value}`
+  return `${KEY_KIND.title}${Buffer.from(value, 'utf8').toString('base64url')}`
 }
 
-/** Encodes a position as an opaque cursor bound to the listing's scope. */
+/**
+ * Encodes a position as an opaque cursor bound to the listing's scope.
+ *
+ * A cursor reads `v1.<scope>.<key>.<id>.<check>` (see `cursor-format.ts`):
+ * the listing it belongs to (user, filters, sort and order) as a 64-bit
+ * hash, the last row's sort key and id, and a checksum of the rest. The
+ * hashes catch cursors from other listings and altered ones; they need no
+ * secret, because a cursor only chooses where a listing of the caller's own
+ * tasks resumes, and every decoded value is checked before it is bound.
+ *
+ * A time key is the exact value the row holds: the timestamp columns keep
+ * milliseconds (`timestamptz(3)`), which a `Date` holds exactly.
+ */
 export function encodeCursor(scope: CursorScope, { value, id }: CursorPosition): string {
-  const body = `${PREFIX}.${scope}.${encodeKey(value)}.${id.toString(36)}`
+  const body = `${CURSOR_VERSION}.${scope}.${encodeKey(value)}.${id.toString(36)}`
   return `${body}.${hash64(body)}`
+}
+
+/** The times a backend can hold, and so the times a cursor for it may carry. */
+export interface TimeRange {
+  readonly earliestMs: number
+  /** Whether `infinity` and `-infinity` can be stored. */
+  readonly infinity: boolean
+}
+
+/** Postgres: from 4714 BC to the last instant a `Date` holds, and both infinities. */
+export const POSTGRES_TIMES: TimeRange = { earliestMs: EARLIEST_TIMESTAMPTZ_MS, infinity: true }
+
+/** pg-mem: from year 1, no infinities (it cannot read `BC` or `infinity`). */
+export const PG_MEM_TIMES: TimeRange = { earliestMs: YEAR_ONE_MS, infinity: false }
+
+/**
+ * The value to bind for a position's sort key: a time as UTC text that
+ * Postgres reads as the same instant whatever its `DateStyle` and
+ * `TimeZone` and the process's `TZ`; anything else as it is.
+ */
+export function positionParameter(position: CursorPosition, sort: TaskSort): string | number | null {
+  const { value } = position
+  if (value === null) return null
+  if (sort === 'createdAt' || sort === 'updatedAt' || sort === 'completedAt') {
+    return timestamptzText(value as Date | number)
+  }
+  return value as string | number
 }
 
 function invalid(): ValidationError {
@@ -100,39 +144,50 @@ function invalid(): ValidationError {
  *
  * @throws {ValidationError} when the cursor is malformed, altered, or from another listing.
  */
-export function decodeCursor(scope: CursorScope, sort: TaskSort, cursor: string): CursorPosition {
+export function decodeCursor(
+  scope: CursorScope,
+  sort: TaskSort,
+  cursor: string,
+  times: TimeRange = POSTGRES_TIMES,
+): CursorPosition {
   const parts = cursor.split('.')
-  if (parts.length !== 5 || parts[0] !== PREFIX || parts[1] !== scope) throw invalid()
+  if (parts.length !== 5 || parts[0] !== CURSOR_VERSION || parts[1] !== scope) throw invalid()
   const [, , key, idText, check] = parts as [string, string, string, string, string]
-  if (check !== hash64(cursor.slice(0, cursor.length - check.length - 1))) throw invalid()
+  if (check.length !== HASH_DIGITS || check !== hash64(cursor.slice(0, cursor.length - check.length - 1))) {
+    throw invalid()
+  }
   const id = /^[0-9a-z]{1,7}$/.test(idText) ? Number.parseInt(idText, 36) : Number.NaN
   if (!Number.isInteger(id) || id < 1 || id > MAX_INTEGER) throw invalid()
-  return { value: decodeKey(sort, key), id }
+  return { value: decodeKey(sort, key, times), id }
 }
 
-function decodeKey(sort: TaskSort, key: string): Date | number | string | null {
+function decodeKey(sort: TaskSort, key: string, times: TimeRange): Date | number | string | null {
   const kind = key[0]
   const rest = key.slice(1)
   switch (sort) {
     case 'createdAt':
     case 'updatedAt':
     case 'completedAt': {
-      if (key === 'n' && sort === 'completedAt') return null
-      const ms = kind === 'd' && /^-?[0-9]{1,16}$/.test(rest) ? Number(rest) : Number.NaN
-      const date = new Date(ms)
-      // also bounds what reaches Postgres: a forged year -10000 would be rejected by the server
-      if (Number.isNaN(date.getTime()) || date.getUTCFullYear() < 1 || date.getUTCFullYear() > 9999) throw invalid()
-      return date
+      if (key === KEY_KIND.null && sort === 'completedAt') return null
+      if (kind !== KEY_KIND.time) throw invalid()
+      if (times.infinity && rest === INFINITY_KEYS.infinity) return Number.POSITIVE_INFINITY
+      if (times.infinity && rest === INFINITY_KEYS['-infinity']) return Number.NEGATIVE_INFINITY
+      const ms = /^-?[0-9]{1,16}$/.test(rest) ? Number(rest) : Number.NaN
+      // also bounds what reaches the database: a forged year -10000 would be an error there
+      if (!(ms >= times.earliestMs && ms <= LATEST_DATE_MS)) throw invalid()
+      return new Date(ms)
     }
     case 'priority': {
-      const priority = kind === 'p' && /^[1-5]$/.test(rest) ? Number(rest) : Number.NaN
+      const priority = kind === KEY_KIND.priority && /^[1-5]$/.test(rest) ? Number(rest) : Number.NaN
       if (Number.isNaN(priority)) throw invalid()
       return priority
     }
     case 'title': {
-      if (kind !== 't' || !/^[A-Za-z0-9_-]*$/.test(rest)) throw invalid()
+      if (kind !== KEY_KIND.title || !/^[A-Za-z0-9_-]*$/.test(rest)) throw invalid()
       const title = Buffer.from(rest, 'base64url').toString('utf8')
-      if (title.includes('\u0000') || !title.isWellFormed() || codePointLength(title) > 200) throw invalid()
+      if (title.includes('\u0000') || !title.isWellFormed() || codePointLength(title) > TITLE_LENGTH.max) {
+        throw invalid()
+      }
       return title
     }
   }

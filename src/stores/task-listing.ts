@@ -48,7 +48,9 @@ type SortColumn = (typeof SORT_COLUMN)[TaskSort]
 /**
  * Builds a listing with placeholders `userId`, `completed`, `priority`,
  * `search`, `afterValue`, `afterId` and `limit`, resuming after
- * `(afterValue, afterId)` in the listing's order.
+ * `(afterValue, afterId)` in the listing's order. A time `afterValue` is
+ * bound as UTC text (`positionParameter` in `task-cursor.ts`), which the
+ * comparison with the column types as `timestamptz`.
  */
 export function buildListing(db: Kysely<Database>, shape: ListingShape): SelectQueryBuilder<Database, 'tasks', Task> {
   const column = SORT_COLUMN[shape.sort]

@@ -15,7 +15,14 @@ import { type QueryBuild, QueryRunner } from './query-runner.js'
 import { placeholder } from './query-template.js'
 import type { AllTasksQuery, Page, Task, TaskCounts, TaskQuery } from './task.js'
 import { TASK_COLUMNS } from './task-columns.js'
-import { cursorScope, decodeCursor, encodeCursor } from './task-cursor.js'
+import {
+  cursorScope,
+  decodeCursor,
+  encodeCursor,
+  PG_MEM_TIMES,
+  POSTGRES_TIMES,
+  positionParameter,
+} from './task-cursor.js'
 import { buildListing, containsPattern, type ListingShape, shapeKey } from './task-listing.js'
 import { updatedAtFor } from './updated-at.js'
 
@@ -132,6 +139,7 @@ export function createTaskStore<DB extends Database>(database: Kysely<DB> | Tran
   const runner = new QueryRunner(db)
   const run = runner.run.bind(runner)
   const updatedAt = updatedAtFor(emulated)
+  const cursorTimes = emulated ? PG_MEM_TIMES : POSTGRES_TIMES
 
   /** Called only after a scoped statement matched nothing: tells "someone else's" from "no such task". */
   async function ownershipFailure(taskId: number): Promise<never> {
@@ -173,7 +181,7 @@ export function createTaskStore<DB extends Database>(database: Kysely<DB> | Tran
       query.priority ?? null,
       query.search ?? null,
     ])
-    const position = query.cursor === undefined ? undefined : decodeCursor(cursorKey, sort, query.cursor)
+    const position = query.cursor === undefined ? undefined : decodeCursor(cursorKey, sort, query.cursor, cursorTimes)
     const shape: ListingShape = {
       scope,
       byUser: owner !== undefined,
@@ -191,7 +199,7 @@ export function createTaskStore<DB extends Database>(database: Kysely<DB> | Tran
       completed: query.completed,
       priority: query.priority,
       search,
-      afterValue: position?.value,
+      afterValue: position && positionParameter(position, sort),
       afterId: position?.id,
       limit: limit + 1,
     })

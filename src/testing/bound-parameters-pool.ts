@@ -8,6 +8,8 @@ import { bindParameters } from './bind-parameters.js'
  *
  * @example
  * ```ts
+ * import { PostgresDialect } from 'kysely'
+ * import { newDb } from 'pg-mem'
  * const { Pool } = newDb().adapters.createPg()
  * const dialect = new PostgresDialect({ pool: new BoundParametersPool(new Pool()) })
  * ```

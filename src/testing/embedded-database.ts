@@ -3,9 +3,12 @@ import { type Kysely, PGliteDialect } from 'kysely'
 import { createDatabase, type Database, type DatabaseOptions } from '../db/create-database.js'
 import { checkSchemaName, DEFAULT_SCHEMA } from '../db/database-schema.js'
 import { importPeer } from '../db/pool-settings.js'
+import { readTimestamptz } from '../db/timestamp-parser.js'
 import { lockDataDir } from './data-dir-lock.js'
 import { LockedPGliteDialect } from './locked-pglite-dialect.js'
 import { migrateOrClose } from './migrate-or-close.js'
+
+const TIMESTAMPTZ_OID = 1184
 
 /** Options of {@link createEmbeddedDatabase}. */
 export interface EmbeddedDatabaseOptions extends Pick<DatabaseOptions, 'log' | 'logParameters'> {
@@ -44,9 +47,12 @@ export async function createEmbeddedDatabase(options: EmbeddedDatabaseOptions = 
   const schema = checkSchemaName(options.schema ?? DEFAULT_SCHEMA)
   const { PGlite } = await importPeer('@electric-sql/pglite', () => import('@electric-sql/pglite'))
   const { dataDir, log, logParameters } = options
+  // PGlite's own reading of timestamptz text (`new Date(text)`) takes year 50 for 1950 and
+  // cannot read BC dates or second offsets (Africa/Monrovia until 1972: -00:44:30)
+  const parsers = { [TIMESTAMPTZ_OID]: readTimestamptz }
   if (dataDir === undefined) {
     const db = createDatabase({
-      dialect: new PGliteDialect({ pglite: await PGlite.create() }),
+      dialect: new PGliteDialect({ pglite: await PGlite.create({ parsers }) }),
       schema,
       log,
       logParameters,
@@ -57,7 +63,7 @@ export async function createEmbeddedDatabase(options: EmbeddedDatabaseOptions = 
   const lock = lockDataDir(dataDir)
   let pglite: PGlite | undefined
   try {
-    pglite = await PGlite.create({ dataDir })
+    pglite = await PGlite.create({ dataDir, parsers })
     const db = createDatabase({
       dialect: new LockedPGliteDialect({ pglite }, lock.release),
       schema,

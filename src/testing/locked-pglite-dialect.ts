@@ -6,6 +6,9 @@ import { type Driver, PGliteDialect, type PGliteDialectConfig, PGliteDriver } fr
  *
  * @example
  * ```ts
+ * import { PGlite } from '@electric-sql/pglite'
+ * import { lockDataDir } from './data-dir-lock.js'
+ * const dataDir = './.data/tasks'
  * const lock = lockDataDir(dataDir)
  * const dialect = new LockedPGliteDialect({ pglite: await PGlite.create({ dataDir }) }, lock.release)
  * ```

@@ -40,7 +40,8 @@ export function currentProcess(): ProcessIdentity {
  *
  * @example
  * ```ts
- * if (!mayBeRunning(holder)) takeOver()
+ * const holder: ProcessIdentity = JSON.parse(lockFileText)
+ * if (!mayBeRunning(holder)) console.log(`process ${holder.pid} is gone: its lock may be taken over`)
  * ```
  */
 export function mayBeRunning(holder: ProcessIdentity): boolean {

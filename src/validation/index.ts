@@ -3,9 +3,11 @@ export { parseArgument, parseInput } from './parse-input.js'
 export { parseTaskQuery } from './query-parsing.js'
 export {
   allTasksQuerySchema,
+  MAX_CURSOR_LENGTH,
   TASK_SORTS,
   type TaskInput,
   type TaskPatch,
+  TITLE_LENGTH,
   taskInputSchema,
   taskPatchSchema,
   taskQuerySchema,

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { maxCursorLength } from '../stores/cursor-format.js'
 import { userIdSchema } from './id-schemas.js'
 import { notAnObjectError } from './object-error.js'
 import { boundedText } from './text-rules.js'
@@ -6,9 +7,12 @@ import { boundedText } from './text-rules.js'
 /** Bounds these schemas share with the hand check in `query-parsing.ts`. */
 export const PRIORITY = { min: 1, max: 5 } as const
 export const PAGE_SIZE = { min: 1, max: 100 } as const
-export const MAX_CURSOR_LENGTH = 1000
+/** A title's length in code points, after trimming. */
+export const TITLE_LENGTH = { min: 1, max: 200 } as const
+/** The longest cursor the store makes (a page ending on 200 four-byte characters): longer is refused unread. */
+export const MAX_CURSOR_LENGTH = maxCursorLength(TITLE_LENGTH.max)
 
-const title = boundedText(1, 200, { trim: true })
+const title = boundedText(TITLE_LENGTH.min, TITLE_LENGTH.max, { trim: true })
 const description = boundedText(0, 1000)
 const priority = z
   .number({ error: 'must be a number' })

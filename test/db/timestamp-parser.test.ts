@@ -6,8 +6,14 @@ import { describe, expect, test } from 'vitest'
 import type { GuardedPool } from '../../src/db/discard-broken-clients.js'
 import { createNeonPool } from '../../src/db/neon-pool.js'
 import { createPgPool } from '../../src/db/pg-pool.js'
-import { parseTimestamptz, type TypeParsers, withFastTimestamps } from '../../src/db/timestamp-parser.js'
+import {
+  parseTimestamptz,
+  readTimestamptz,
+  type TypeParsers,
+  withFastTimestamps,
+} from '../../src/db/timestamp-parser.js'
 import { resolveTls } from '../../src/db/tls-config.js'
+import { ConfigError } from '../../src/index.js'
 
 // node-postgres's own timestamptz parser: what the fast path must agree with.
 const parseLikeDriver = createRequire(import.meta.url)('postgres-date') as (text: string) => Date | number | null
@@ -17,7 +23,8 @@ const two = (value: number) => String(value).padStart(2, '0')
 /** Formats an instant as Postgres prints a timestamptz under DateStyle ISO in a zone `offsetSeconds` east of UTC. */
 function printLikePostgres(instant: number, offsetSeconds: number, fractionDigits: number): string {
   const local = new Date(instant + offsetSeconds * 1000)
-  const date = `${String(local.getUTCFullYear()).padStart(4, '0')}-${two(local.getUTCMonth() + 1)}-${two(local.getUTCDate())}`
+  const year = local.getUTCFullYear()
+  const date = `${String(year < 1 ? 1 - year : year).padStart(4, '0')}-${two(local.getUTCMonth() + 1)}-${two(local.getUTCDate())}`
   const time = `${two(local.getUTCHours())}:${two(local.getUTCMinutes())}:${two(local.getUTCSeconds())}`
   // Postgres prints microseconds without trailing zeros; here any 1–6 digits, padded from the milliseconds
   const fraction =
@@ -27,7 +34,7 @@ function printLikePostgres(instant: number, offsetSeconds: number, fractionDigit
   const magnitude = Math.abs(offsetSeconds)
   const [hours, minutes, seconds] = [Math.floor(magnitude / 3600), Math.floor(magnitude / 60) % 60, magnitude % 60]
   const zone = `${offsetSeconds < 0 ? '-' : '+'}${two(hours)}${minutes || seconds ? `:${two(minutes)}` : ''}${seconds ? `:${two(seconds)}` : ''}`
-  return `${date} ${time}${fraction}${zone}`
+  return `${date} ${time}${fraction}${zone}${year < 1 ? ' BC' : ''}`
 }
 
 const instants = fc.integer({ min: Date.UTC(100, 1, 1), max: Date.UTC(9999, 11, 30) })
@@ -81,6 +88,51 @@ describe('parseTimestamptz', () => {
   })
 })
 
+describe('readTimestamptz', () => {
+  const everyInstant = fc.integer({ min: -210_866_803_200_000 + 86_400_000, max: 8.64e15 - 86_400_000 })
+
+  test('reads every ISO timestamptz from 4714 BC to +275760 as the instant it names, like the driver', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(everyInstant, instants),
+        offsets,
+        fc.integer({ min: 0, max: 6 }),
+        (instant, offset, digits) => {
+          const text = printLikePostgres(instant, offset, digits)
+          const parsed = readTimestamptz(text) as Date
+          const millisecond = ((instant % 1000) + 1000) % 1000
+          const dropped = 10 ** Math.max(0, 3 - digits)
+          expect(parsed.getTime(), text).toBe(instant - millisecond + Math.floor(millisecond / dropped) * dropped)
+          expect(parsed, text).toEqual(parseLikeDriver(text))
+        },
+      ),
+      { numRuns: 5_000 },
+    )
+  })
+
+  test.each([
+    ['0050-06-15 08:00:00.5+00', '0050-06-15T08:00:00.500Z'],
+    ['0044-03-15 11:16:52-00:43:08 BC', '-000043-03-15T12:00:00.000Z'],
+    ['0001-12-31 23:59:59.999+00 BC', '0000-12-31T23:59:59.999Z'],
+    ['12026-01-02 03:04:05.678+00', '+012026-01-02T03:04:05.678Z'],
+    ['1960-06-01 11:15:30.654-00:44:30', '1960-06-01T12:00:00.654Z'],
+  ])('%s is %s', (text, iso) => {
+    expect((readTimestamptz(text) as Date).toISOString()).toBe(iso)
+  })
+
+  test('reads the infinities as the driver does, and refuses text in another DateStyle', () => {
+    expect(readTimestamptz('infinity')).toBe(Number.POSITIVE_INFINITY)
+    expect(readTimestamptz('-infinity')).toBe(Number.NEGATIVE_INFINITY)
+    for (const text of [
+      '01/06/1960 11:15:30.654 MMT',
+      '01.06.1960 11:15:30.654 MMT',
+      'Wed Jun 01 11:15:30.654 1960 MMT',
+    ]) {
+      expect(() => readTimestamptz(text)).toThrow(ConfigError)
+    }
+  })
+})
+
 describe('withFastTimestamps', () => {
   const driver = {
     getTypeParser: (oid: number, format?: string) => (text: string) => `driver:${oid}:${format}:${text}`,
@@ -91,6 +143,16 @@ describe('withFastTimestamps', () => {
     const parse = types.getTypeParser(1184, 'text')
     expect(parse('2026-11-23 07:30:00+00')).toEqual(new Date('2026-11-23T07:30:00Z'))
     expect(parse('infinity')).toBe('driver:1184:text:infinity')
+  })
+
+  test("text the driver's parser cannot read either (another DateStyle) is a ConfigError, never a null date", () => {
+    const unreadable = withFastTimestamps({ getTypeParser: () => () => null })
+    for (const text of ['27/11/2026 18:55:35.441 UTC', '27.11.2026 18:55:35.441 UTC', 'Fri Nov 27 18:55:35 2026 UTC']) {
+      expect(() => unreadable.getTypeParser(1184, 'text')(text)).toThrow(ConfigError)
+      expect(() => withFastTimestamps(pg.types).getTypeParser(1184, 'text')(text)).toThrow(/DateStyle/)
+    }
+    // other types the driver reads as null stay null
+    expect(unreadable.getTypeParser(1114, 'text')('x')).toBeNull()
   })
 
   test('leaves every other type, and binary timestamptz, to the driver', () => {

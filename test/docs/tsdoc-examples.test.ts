@@ -27,6 +27,7 @@ declare const id: string
 declare const tasks: TaskStore
 declare const users: UserStore
 declare const caPem: string
+declare const lockFileText: string
 `
 
 interface Example {
@@ -83,16 +84,31 @@ test('every @example in the TSDoc type-checks against the package', async () => 
     const text = await readFile(join(REPO_ROOT, file), 'utf8')
     const own = exportedNames(text)
     for (const example of examplesIn(file, text)) {
-      const fromIndex = publicNames.filter((name) => !own.includes(name))
+      // An example's own import lines go to the top of its module, and win over the automatic ones.
+      const lines = example.code.split('\n')
+      const imports = lines.filter((line) => line.startsWith('import '))
+      const body = lines.filter((line) => !line.startsWith('import ')).join('\n')
+      const imported = imports
+        .flatMap((line) => /\{([^}]*)\}/.exec(line)?.[1]?.split(',') ?? [])
+        .map((name) => name.trim().replace(/^type /, ''))
+      const automatic = (names: string[]) => names.filter((name) => !imported.includes(name))
+      const ownNames = automatic(own)
+      const fromIndex = automatic(publicNames.filter((name) => !own.includes(name)))
       const module = (from: string) => relative(OUT_DIR, join(REPO_ROOT, from)).replace(/\.ts$/, '.js')
       const source = [
         `import { ${fromIndex.join(', ')} } from '${module('src/index.ts')}'`,
-        `import { ${['createEmbeddedDatabase', 'createMemoryDatabase'].filter((name) => !own.includes(name)).join(', ')} } from '${module('src/testing/index.ts')}'`,
+        `import { ${automatic(['createEmbeddedDatabase', 'createMemoryDatabase'].filter((name) => !own.includes(name))).join(', ')} } from '${module('src/testing/index.ts')}'`,
         `import { MIGRATIONS } from '${module('migrations/index.ts')}'`,
-        own.length > 0 ? `import { ${own.join(', ')} } from '${module(file)}'` : '',
+        ownNames.length > 0 ? `import { ${ownNames.join(', ')} } from '${module(file)}'` : '',
+        ...imports.map((line) =>
+          line.replace(
+            /from '(\.\.?\/[^']*)'/,
+            (_, from: string) => `from '${module(join(file, '..', from).replace(/\.js$/, '.ts'))}'`,
+          ),
+        ),
         GIVEN,
         'export async function example() {',
-        example.code,
+        body,
         '}',
       ].join('\n')
       const path = join(OUT_DIR, `${file.replace(/[/.]/g, '_')}_${example.line}.ts`)

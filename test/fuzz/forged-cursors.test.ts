@@ -1,6 +1,7 @@
 import fc from 'fast-check'
 import { expect, test } from 'vitest'
 import { TaskstoreError, ValidationError } from '../../src/index.js'
+import { hash64 } from '../../src/stores/task-cursor.js'
 import { describeEachBackend } from '../support/backends.js'
 import { FUZZ_RUNS, hostileValue } from './hostile-values.js'
 import { FIXTURE_USERS, FuzzWorld, forgeCursor, invariantViolations, isOutOfRangeDate } from './store-world.js'
@@ -58,7 +59,7 @@ describeEachBackend(
     })
 
     // Year -10000 parses in JavaScript but is out of range for Postgres: the cursor must refuse it first.
-    test('a forged cursor carrying a date before year 1 is a ValidationError, not a database error', async () => {
+    test('a forged cursor carrying a date before 4714 BC, the first a timestamptz holds, is a ValidationError, not a database error', async () => {
       const world = new FuzzWorld(context().db)
       await world.prepare()
       const real = (await world.tasks.getTasks(ALICE, { sort: 'createdAt', limit: 1 })).nextCursor!
@@ -67,6 +68,30 @@ describeEachBackend(
         .catch((caught: unknown) => caught)
       expect(error).toBeInstanceOf(TaskstoreError)
       expect(error).toBeInstanceOf(ValidationError)
+    })
+
+    test('a forged cursor at the far ends of the range pages where the backend holds such times, else is a ValidationError', async () => {
+      const world = new FuzzWorld(context().db)
+      await world.prepare()
+      const real = (await world.tasks.getTasks(ALICE, { sort: 'createdAt', limit: 1 })).nextCursor!
+      const [version, scope] = real.split('.')
+      const withKey = (key: string) => `${version}.${scope}.${key}.1.${hash64(`${version}.${scope}.${key}.1`)}`
+      const farEnds = [
+        { cursor: forgeCursor(real, '+275760-09-13T00:00:00.000Z', 1)!, everywhere: true },
+        { cursor: forgeCursor(real, '+012026-01-01T00:00:00.000Z', 1)!, everywhere: true },
+        { cursor: forgeCursor(real, '-004713-11-24T00:00:00.000Z', 1)!, everywhere: false },
+        { cursor: forgeCursor(real, '-000043-03-15T12:00:00.000Z', 1)!, everywhere: false },
+        { cursor: withKey('dinfinity'), everywhere: false },
+        { cursor: withKey('d-infinity'), everywhere: false },
+      ]
+      for (const { cursor, everywhere } of farEnds) {
+        const outcome = await world.tasks
+          .getTasks(ALICE, { sort: 'createdAt', limit: 1, cursor })
+          .catch((caught: unknown) => caught)
+        // pg-mem reads neither BC dates nor the infinities
+        if (everywhere || context().backend !== 'memory') expect(outcome, cursor).toHaveProperty('items')
+        else expect(outcome, cursor).toBeInstanceOf(ValidationError)
+      }
     })
   },
   { only: ['memory', 'embedded', 'postgres'] },

@@ -11,12 +11,24 @@ export type BackendName = 'memory' | 'embedded' | 'postgres' | 'pgbouncer' | 'ne
 
 export const ALL_BACKENDS: readonly BackendName[] = ['memory', 'embedded', 'postgres', 'pgbouncer', 'neon']
 
+/** How another process reaches a server backend: what it passes to `createDatabase`. */
+export interface ServerReach {
+  readonly connectionString: string
+  readonly driver: 'pg' | 'neon'
+  /** The Neon relay's port, for `relaySettings(port)`; only with the `neon` driver. */
+  readonly relayPort?: number
+}
+
 /** What a test gets: a migrated database scoped to a schema of its own. */
 export interface TestContext {
   readonly backend: BackendName
   /** Scoped to `schema`; migrated. */
   readonly db: Kysely<Database>
   readonly schema: string
+  /** Server backends only: how a child process connects to the same database. */
+  readonly reach?: ServerReach
+  /** Server backends only: lets a login role the test made connect through this backend. */
+  readonly admitRole?: (role: string) => Promise<void>
 }
 
 /** A backend's shared resources for one test file, and how to get a fresh database from them. */
@@ -62,6 +74,7 @@ async function openSession(backend: BackendName): Promise<BackendSession> {
       const options = { connectionString: process.env.TEST_DATABASE_URL, pool: { max: 10 } }
       return schemaPerTest(backend, createDatabase(options), {
         open: (schema) => createDatabase({ ...options, schema }),
+        reach: { connectionString: options.connectionString!, driver: 'pg' },
       })
     }
     case 'pgbouncer': {
@@ -70,6 +83,8 @@ async function openSession(backend: BackendName): Promise<BackendSession> {
       const options = { connectionString: bouncer.url, pool: { max: 10 } }
       return schemaPerTest(backend, createDatabase(options), {
         open: (schema) => createDatabase({ ...options, schema }),
+        reach: { connectionString: bouncer.url, driver: 'pg' },
+        admit: (role) => bouncer.admitUser(role),
         stop: () => bouncer.stop(),
       })
     }
@@ -84,6 +99,7 @@ async function openSession(backend: BackendName): Promise<BackendSession> {
       }
       return schemaPerTest(backend, createDatabase(options), {
         open: (schema) => createDatabase({ ...options, schema }),
+        reach: { connectionString: options.connectionString!, driver: 'neon', relayPort: relay.port },
         stop: () => relay.close(),
       })
     }
@@ -94,6 +110,9 @@ async function openSession(backend: BackendName): Promise<BackendSession> {
 interface ServerSession {
   /** A database scoped to the schema as a host opens one, `createDatabase({ schema })`: the stores' own path. */
   readonly open: (schema: string) => Kysely<Database>
+  readonly reach: ServerReach
+  /** Makes a login role usable through this backend; the server itself needs nothing. */
+  readonly admit?: (role: string) => Promise<void>
   readonly stop?: () => Promise<void>
 }
 
@@ -117,6 +136,7 @@ function schemaPerTest(backend: BackendName, base: Kysely<Database>, server?: Se
         backend,
         db,
         schema,
+        ...(server && { reach: server.reach, admitRole: server.admit ?? (async () => {}) }),
         async dispose(passed) {
           if (passed) await sql`drop schema ${sql.id(schema)} cascade`.execute(base)
         },

@@ -20,6 +20,18 @@ export interface NeonRelay {
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1'])
 
+/** Settings for `createDatabase({ driver: 'neon', neon })` that route through a plain relay on `port`, in any process. */
+export async function relaySettings(port: number): Promise<NeonSettings> {
+  const { default: ws } = await import('ws')
+  return {
+    webSocketConstructor: ws,
+    wsProxy: (host: string, targetPort: number | string) => `127.0.0.1:${port}/v1?address=${host}:${targetPort}`,
+    useSecureWebSocket: false,
+    pipelineConnect: false,
+    pipelineTLS: false,
+  }
+}
+
 /** A certificate for the relay to present, and the CA its clients should trust. */
 export interface RelayTls {
   readonly cert: string

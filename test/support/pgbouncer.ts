@@ -45,6 +45,14 @@ export interface PgBouncer {
   readonly url: string
   /** The local TCP ports of PgBouncer's current server connections (admin console `SHOW SERVERS`). */
   serverPorts(): Promise<number[]>
+  /** Lets a role made after start log in too: even trust needs the name in the auth file. */
+  admitUser(name: string): Promise<void>
+  /**
+   * Replaces every server connection (admin console `RECONNECT`), so a
+   * setting changed on the server (`ALTER ROLE … SET`) reaches new clients:
+   * PgBouncer keeps the settings its first server connection reported.
+   */
+  reconnect(): Promise<void>
   stop(): Promise<void>
 }
 
@@ -73,7 +81,9 @@ export async function startPgBouncer(targetUrl: string, options: { poolSize?: nu
   const quote = (text: string) => `"${text.replaceAll('"', '""')}"`
 
   // Clients are trusted on loopback; PgBouncer logs in to the server with the auth file's password.
-  await writeServiceFile(account, join(dir, 'userlist.txt'), `${quote(user)} ${quote(password)}\n`)
+  const users = [`${quote(user)} ${quote(password)}`]
+  const writeUsers = () => writeServiceFile(account, join(dir, 'userlist.txt'), `${users.join('\n')}\n`)
+  await writeUsers()
   await writeServiceFile(
     account,
     join(dir, 'pgbouncer.ini'),
@@ -125,10 +135,16 @@ export async function startPgBouncer(targetUrl: string, options: { poolSize?: nu
     port,
     url: url.toString(),
     async serverPorts() {
-      const admin = new URL(url)
-      admin.pathname = '/pgbouncer'
-      const rows = (await querySuperuser(admin.toString(), 'SHOW SERVERS')) as Record<string, unknown>[]
+      const rows = (await querySuperuser(adminUrl(url), 'SHOW SERVERS')) as Record<string, unknown>[]
       return rows.map((row) => Number(row.local_port)).filter((port) => Number.isInteger(port))
+    },
+    async admitUser(name) {
+      users.push(`${quote(name)} ""`)
+      await writeUsers()
+      await querySuperuser(adminUrl(url), 'RELOAD')
+    },
+    async reconnect() {
+      await querySuperuser(adminUrl(url), 'RECONNECT')
     },
     async stop() {
       // SIGTERM: immediate shutdown, open client connections are closed.
@@ -137,6 +153,13 @@ export async function startPgBouncer(targetUrl: string, options: { poolSize?: nu
       removeFolder()
     },
   }
+}
+
+/** The admin console of the PgBouncer at `url`. */
+function adminUrl(url: URL): string {
+  const admin = new URL(url)
+  admin.pathname = '/pgbouncer'
+  return admin.toString()
 }
 
 async function probe(url: string): Promise<void> {
