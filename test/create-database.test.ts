@@ -248,13 +248,30 @@ describe('createDatabase TLS', () => {
     expect(server.encryptedStartups()).toBe(0)
   })
 
-  test('sslmode=require encrypts without verifying the certificate', async ({ skip }) => {
+  test('sslmode=require verifies the certificate, as node-postgres 8 does: a self-signed one is rejected', async ({
+    skip,
+  }) => {
     if (!certificate) return skip('the openssl CLI is not installed')
     const server = await fake({ kind: 'self-signed-tls', ...certificate })
-    const db = open({ connectionString: `${server.url('x')}?sslmode=require`, retry: { attempts: 1 } })
+    const db = open({ connectionString: `${server.url('x')}?sslmode=require`, retry: FAST_RETRY })
     const error = await rejectionOf(sql`select 1`.execute(db))
-    expect(error.message).toContain('password authentication failed')
-    expect(server.encryptedStartups()).toBe(1)
+    expect(error).toBeInstanceOf(DatabaseUnavailableError)
+    expect(error.message).toMatch(/certificate was rejected.*self[- ]signed.*uselibpqcompat=true&sslmode=require/)
+    expect(server.connections()).toBe(1)
+    expect(server.encryptedStartups()).toBe(0)
+  })
+
+  test('uselibpqcompat=true&sslmode=require and sslmode=no-verify encrypt without verifying the certificate', async ({
+    skip,
+  }) => {
+    if (!certificate) return skip('the openssl CLI is not installed')
+    for (const query of ['uselibpqcompat=true&sslmode=require', 'sslmode=no-verify']) {
+      const server = await fake({ kind: 'self-signed-tls', ...certificate })
+      const db = open({ connectionString: `${server.url('x')}?${query}`, retry: { attempts: 1 } })
+      const error = await rejectionOf(sql`select 1`.execute(db))
+      expect(error.message, query).toContain('password authentication failed')
+      expect(server.encryptedStartups(), query).toBe(1)
+    }
   })
 
   test('the ssl option with a CA verifies against that CA', async ({ skip }) => {

@@ -87,6 +87,19 @@ export function isCertificateFailure(error: unknown, depth = 0): boolean {
 }
 
 /**
+ * The error of a rejected certificate with `hint` (what to write instead)
+ * added to its message, keeping its code and the original as `cause`; null
+ * for any other error or without a hint.
+ */
+export function explainRejectedCertificate(error: unknown, hint: string | null): Error | null {
+  if (hint === null || !isCertificateFailure(error)) return null
+  const detail = error instanceof Error ? error.message : String(error)
+  const explained = new Error(`${detail}. ${hint}`, { cause: error })
+  const code = codeOf(error)
+  return code === undefined ? explained : Object.assign(explained, { code })
+}
+
+/**
  * True when the database cannot be used at all: a transient failure, a
  * rejected certificate, a server that refuses TLS, or refused credentials
  * (class 28) or database (3D000).

@@ -1,4 +1,4 @@
-import { explainRejectedStartupParameter } from './connection-failure.js'
+import { explainRejectedCertificate, explainRejectedStartupParameter } from './connection-failure.js'
 import { discardBrokenClients, type GuardedPool } from './discard-broken-clients.js'
 import { type ReportingClient, requireIsoDateStyle, watchDateStyle } from './iso-date-style.js'
 import { importPeer, type PoolSettings } from './pool-settings.js'
@@ -32,7 +32,7 @@ export async function createPgPool({ tls, pool, statementTimeoutMs }: PoolSettin
   // crash the host. The pool drops the client and the next query reconnects.
   instance.on('error', () => {})
   listenForClientErrors(instance)
-  explainRejectedParameters(instance)
+  explainRejectedParameters(instance, tls.rejectionHint)
   return discardBrokenClients(instance)
 }
 
@@ -51,15 +51,19 @@ export function listenForClientErrors(pool: { on(event: 'connect', listener: (cl
 /**
  * Makes a pool's `connect` raise a `ConfigError` saying what to change when
  * a pooler refuses a startup parameter (`statement_timeout` through
- * PgBouncer), instead of a connection error that looks like an outage.
+ * PgBouncer), instead of a connection error that looks like an outage; and,
+ * given a hint, adds it to the error of a rejected certificate.
  */
-export function explainRejectedParameters(pool: { connect(...args: unknown[]): unknown }): void {
+export function explainRejectedParameters(
+  pool: { connect(...args: unknown[]): unknown },
+  certificateHint: string | null = null,
+): void {
   const connect = pool.connect.bind(pool)
   pool.connect = (...args: unknown[]) => {
     // The callback form (pool.query uses it) passes through untouched.
     if (args.length > 0) return connect(...args)
     return (connect() as Promise<unknown>).catch((error: unknown) => {
-      throw explainRejectedStartupParameter(error) ?? error
+      throw explainRejectedStartupParameter(error) ?? explainRejectedCertificate(error, certificateHint) ?? error
     })
   }
 }

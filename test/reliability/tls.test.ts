@@ -3,6 +3,12 @@ import { type Kysely, sql } from 'kysely'
 import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from 'vitest'
 import { resolveTls } from '../../src/db/tls-config.js'
 import { ConfigError, createDatabase, type DatabaseOptions, DatabaseUnavailableError } from '../../src/index.js'
+import {
+  type ConnectionOutcome,
+  plainPgOutcome,
+  psqlOutcome,
+  psqlUnavailableReason,
+} from '../support/connection-outcome.js'
 import { type NeonRelay, startNeonRelay } from '../support/neon-relay.js'
 import {
   startThrowawayServer,
@@ -82,19 +88,82 @@ describe('TLS configuration', () => {
     }
   })
 
-  test('sslmode values map to encryption with the right amount of verification', () => {
-    const mode = (query: string) => resolveTls(`${OTHER}${query}`, undefined, NO_ENV)
-    expect(mode('').ssl).toBe(false)
-    expect(mode('?sslmode=disable').ssl).toBe(false)
-    for (const weak of ['allow', 'prefer', 'require', 'no-verify']) {
-      expect(mode(`?sslmode=${weak}`).ssl, weak).toMatchObject({ rejectUnauthorized: false })
+  /** True when the resolved TLS checks the chain and the host name (Node's default checkServerIdentity). */
+  const verifiesFully = (ssl: ReturnType<typeof resolveTls>['ssl']) =>
+    ssl !== false && ssl.rejectUnauthorized === true && !('checkServerIdentity' in ssl)
+
+  test('sslmode=allow, prefer, require and verify-ca check the chain and the host name, as node-postgres 8 does', () => {
+    const resolve = (query: string, ca?: string) => resolveTls(`${OTHER}${query}`, ca ? { ca } : undefined, NO_ENV)
+    expect(resolve('').ssl).toBe(false)
+    expect(resolve('?sslmode=disable').ssl).toBe(false)
+    for (const mode of ['allow', 'prefer', 'require', 'verify-full']) {
+      const resolved = resolve(`?sslmode=${mode}`)
+      expect(resolved.mode, mode).toBe('verify-full')
+      expect(verifiesFully(resolved.ssl), mode).toBe(true)
+      expect(resolved.source, mode).toBe(`sslmode=${mode} in the connection string`)
     }
-    const verifyCa = resolveTls(`${OTHER}?sslmode=verify-ca`, { ca: 'pem' }, NO_ENV).ssl
-    expect(verifyCa).toMatchObject({ rejectUnauthorized: true, ca: 'pem' })
-    expect(verifyCa && typeof verifyCa.checkServerIdentity).toBe('function')
-    expect(mode('?sslmode=verify-full').ssl).toMatchObject({ rejectUnauthorized: true })
-    expect(mode('?sslmode=verify-full').connectionString).not.toContain('sslmode')
-    expect(() => mode('?sslmode=sometimes')).toThrow(ConfigError)
+    // with the CA passed in code, verify-ca checks the host name too (node-postgres 8 does)
+    const verifyCa = resolve('?sslmode=verify-ca', 'pem')
+    expect(verifyCa.mode).toBe('verify-full')
+    expect(verifyCa.ssl).toMatchObject({ rejectUnauthorized: true, ca: 'pem' })
+    expect(verifiesFully(verifyCa.ssl)).toBe(true)
+    expect(resolve('?sslmode=require', 'pem').ssl).toEqual({ ca: 'pem', rejectUnauthorized: true })
+    // the explicit opt-out stays
+    expect(resolve('?sslmode=no-verify').ssl).toEqual({ rejectUnauthorized: false })
+    expect(resolve('?sslmode=verify-full').connectionString).not.toContain('sslmode')
+    expect(() => resolve('?sslmode=sometimes')).toThrow(ConfigError)
+  })
+
+  test('uselibpqcompat=true gives sslmode libpq’s meaning, never weaker than node-postgres with the same flag', () => {
+    const resolve = (query: string, ca?: string, env = NO_ENV) =>
+      resolveTls(`${OTHER}?uselibpqcompat=true&${query}`, ca ? { ca } : undefined, env)
+    for (const mode of ['prefer', 'require']) {
+      expect(resolve(`sslmode=${mode}`).ssl, mode).toEqual({ rejectUnauthorized: false })
+      expect(resolve(`sslmode=${mode}`).mode, mode).toBe('require')
+      // libpq with a root certificate checks the chain (not the host name)
+      const withCa = resolve(`sslmode=${mode}`, 'pem').ssl
+      expect(withCa, mode).toMatchObject({ ca: 'pem', rejectUnauthorized: true })
+      expect(withCa && typeof withCa.checkServerIdentity, mode).toBe('function')
+    }
+    const verifyCa = resolve('sslmode=verify-ca', 'pem')
+    expect(verifyCa.mode).toBe('verify-ca')
+    expect(verifyCa.ssl && typeof verifyCa.ssl.checkServerIdentity).toBe('function')
+    expect(() => resolve('sslmode=verify-ca')).toThrow(/verify-ca.*ca/)
+    expect(verifiesFully(resolve('sslmode=verify-full').ssl)).toBe(true)
+    expect(resolve('sslmode=disable').ssl).toBe(false)
+    // node-postgres's compatibility mode leaves allow fully verified, and libpq knows no no-verify
+    expect(verifiesFully(resolve('sslmode=allow').ssl)).toBe(true)
+    expect(() => resolve('sslmode=no-verify')).toThrow(/no-verify is not one of libpq/)
+    // the flag is about the URL's sslmode only: node-postgres reads PGSSLMODE the same way with it
+    expect(verifiesFully(resolveTls(`${OTHER}?uselibpqcompat=true`, undefined, { PGSSLMODE: 'require' }).ssl)).toBe(
+      true,
+    )
+    // a Neon host is verified whatever the flag says
+    const neon = resolveTls(`postgres://a:b@${NEON}/db?uselibpqcompat=true&sslmode=require`, undefined, NO_ENV)
+    expect(verifiesFully(neon.ssl)).toBe(true)
+    expect(resolve('sslmode=require').connectionString).toBe(OTHER)
+    expect(verifiesFully(resolveTls(`${OTHER}?uselibpqcompat=false&sslmode=require`, undefined, NO_ENV).ssl)).toBe(true)
+    for (const odd of ['uselibpqcompat=1', 'uselibpqcompat=yes', 'uselibpqcompat=true&uselibpqcompat=false']) {
+      expect(() => resolveTls(`${OTHER}?${odd}&sslmode=require`, undefined, NO_ENV), odd).toThrow(ConfigError)
+    }
+  })
+
+  test('a spelling libpq reads as unverified carries a hint saying what to write instead', () => {
+    const hint = (query: string, env = NO_ENV) => resolveTls(`${OTHER}${query}`, undefined, env).rejectionHint
+    expect(hint('?sslmode=require')).toMatch(
+      /sslmode=require in the connection string verifies the certificate chain and the host name.*ssl: \{ ca \}.*sslmode=no-verify.*uselibpqcompat=true&sslmode=require/,
+    )
+    expect(hint('', { PGSSLMODE: 'prefer' })).toMatch(/^PGSSLMODE=prefer verifies.*PGSSLMODE=no-verify\.$/)
+    expect(hint('?uselibpqcompat=true&sslmode=allow')).toMatch(/with uselibpqcompat=true&sslmode=require\.$/)
+    for (const none of [
+      '?sslmode=verify-full',
+      '?ssl=true',
+      '?sslmode=no-verify',
+      '?uselibpqcompat=true&sslmode=require',
+    ]) {
+      expect(hint(none), none).toBeNull()
+    }
+    expect(resolveTls(`postgres://a:b@${NEON}/db?sslmode=require`, undefined, NO_ENV).rejectionHint).toBeNull()
   })
 
   test('ssl=true and ssl=1 verify as node-postgres does, ssl=no-verify encrypts, ssl=0 is plain text', () => {
@@ -114,30 +183,39 @@ describe('TLS configuration', () => {
 
   test('PGSSLMODE applies when the URL says nothing, and sslmode or ssl in the URL wins over it', () => {
     const resolve = (query: string, PGSSLMODE: string) => resolveTls(`${OTHER}${query}`, undefined, { PGSSLMODE })
-    expect(resolve('', 'require').ssl).toMatchObject({ rejectUnauthorized: false })
-    expect(resolve('', 'no-verify').ssl).toMatchObject({ rejectUnauthorized: false })
-    expect(resolve('', 'prefer').mode).toBe('prefer')
-    expect(resolve('', 'verify-full').ssl).toMatchObject({ rejectUnauthorized: true })
+    // as node-postgres 8 reads PGSSLMODE; allow too, which it leaves in plain text and libpq may
+    for (const mode of ['allow', 'prefer', 'require', 'verify-full']) {
+      expect(resolve('', mode).mode, mode).toBe('verify-full')
+      expect(verifiesFully(resolve('', mode).ssl), mode).toBe(true)
+    }
+    expect(resolve('', 'no-verify').ssl).toEqual({ rejectUnauthorized: false })
     expect(resolve('', 'disable').ssl).toBe(false)
     expect(resolve('?sslmode=disable', 'verify-full').ssl).toBe(false)
-    expect(resolve('?sslmode=require', 'disable').mode).toBe('require')
+    expect(resolve('?sslmode=no-verify', 'verify-full').ssl).toEqual({ rejectUnauthorized: false })
+    expect(resolve('?sslmode=require', 'disable').mode).toBe('verify-full')
     expect(resolve('?ssl=0', 'require').ssl).toBe(false)
     expect(resolve('?ssl=true', 'disable').mode).toBe('verify-full')
     expect(() => resolve('', 'sometimes')).toThrow(/PGSSLMODE/)
-    expect(resolve('?sslmode=require', 'sometimes').mode).toBe('require')
+    expect(resolve('?sslmode=require', 'sometimes').mode).toBe('verify-full')
     expect(resolve('', '').ssl).toBe(false)
   })
 
   test('between PGSSLMODE and the ssl option the stronger applies', () => {
     const noVerify = { rejectUnauthorized: false }
     expect(resolveTls(OTHER, noVerify, { PGSSLMODE: 'verify-full' }).ssl).toMatchObject({ rejectUnauthorized: true })
-    expect(resolveTls(OTHER, false, { PGSSLMODE: 'require' }).ssl).toMatchObject({ rejectUnauthorized: false })
-    expect(resolveTls(OTHER, noVerify, { PGSSLMODE: 'disable' }).ssl).toMatchObject({ rejectUnauthorized: false })
+    expect(resolveTls(OTHER, noVerify, { PGSSLMODE: 'require' }).ssl).toMatchObject({ rejectUnauthorized: true })
+    expect(resolveTls(OTHER, false, { PGSSLMODE: 'no-verify' }).ssl).toEqual({ rejectUnauthorized: false })
+    expect(resolveTls(OTHER, noVerify, { PGSSLMODE: 'disable' }).ssl).toEqual({ rejectUnauthorized: false })
+    expect(resolveTls(OTHER, noVerify, NO_ENV).ssl).toEqual({ rejectUnauthorized: false })
+    // the URL's sslmode is not loosened by the option (node-postgres lets the URL's replace it)
+    expect(verifiesFully(resolveTls(`${OTHER}?sslmode=require`, noVerify, NO_ENV).ssl)).toBe(true)
     expect(resolveTls(OTHER, true, { PGSSLMODE: 'require' }).mode).toBe('verify-full')
     // node-postgres ignores PGSSLMODE when given an ssl option, and checks the host name with its CA
     expect(resolveTls(OTHER, { ca: 'pem' }, { PGSSLMODE: 'verify-ca' }).mode).toBe('verify-full')
-    // verify-ca stays available through the URL
-    expect(resolveTls(`${OTHER}?sslmode=verify-ca`, { ca: 'pem' }, { PGSSLMODE: 'verify-full' }).mode).toBe('verify-ca')
+    expect(resolveTls(OTHER, true, { PGSSLMODE: 'verify-ca' }).mode).toBe('verify-full')
+    // verify-ca (the chain only) is available through the URL with libpq's meanings
+    const url = `${OTHER}?uselibpqcompat=true&sslmode=verify-ca`
+    expect(resolveTls(url, { ca: 'pem' }, { PGSSLMODE: 'verify-full' }).mode).toBe('verify-ca')
   })
 
   test('a TLS parameter given twice is refused: drivers disagree on which one wins', () => {
@@ -148,7 +226,7 @@ describe('TLS configuration', () => {
   test('sslrootcert=system means verify-full and refuses weaker modes, as libpq 16 does', () => {
     expect(resolveTls(`${OTHER}?sslrootcert=system`, undefined, NO_ENV).mode).toBe('verify-full')
     expect(resolveTls(OTHER, undefined, { PGSSLROOTCERT: 'system' }).mode).toBe('verify-full')
-    for (const weak of ['disable', 'require', 'verify-ca']) {
+    for (const weak of ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'no-verify']) {
       expect(() => resolveTls(`${OTHER}?sslrootcert=system&sslmode=${weak}`, { ca: 'pem' }, NO_ENV)).toThrow(
         ConfigError,
       )
@@ -162,9 +240,9 @@ describe('TLS configuration', () => {
     )
     const fromEnv = { PGSSLROOTCERT: '/etc/ca.pem', PGSSLMODE: 'require' }
     expect(() => resolveTls(OTHER, undefined, fromEnv)).toThrow(/PGSSLROOTCERT/)
-    // with the CA passed in code, require checks the chain as libpq would with the file
+    // with the CA passed in code, PGSSLMODE=require checks the chain (as libpq would with the file) and the host name
     const withCa = resolveTls(OTHER, { ca: 'pem' }, fromEnv).ssl
-    expect(withCa).toMatchObject({ rejectUnauthorized: true, ca: 'pem' })
+    expect(withCa).toEqual({ rejectUnauthorized: true, ca: 'pem' })
     // plain text reads no certificate at all
     expect(resolveTls(OTHER, undefined, { PGSSLROOTCERT: '/etc/ca.pem' }).ssl).toBe(false)
   })
@@ -177,7 +255,7 @@ describe('TLS configuration', () => {
   test('a URL with credentials and a host= parameter but no host keeps its shape for the driver', () => {
     const resolved = resolveTls('postgres://u:p@/db?host=db.internal&sslmode=require', undefined, NO_ENV)
     expect(resolved.connectionString).toBe('postgres://u:p@/db?host=db.internal')
-    expect(resolved.mode).toBe('require')
+    expect(resolved.mode).toBe('verify-full')
   })
 })
 
@@ -205,6 +283,7 @@ describe('Neon driver TLS decisions', () => {
 })
 
 const serverSkip = throwawayServerUnavailableReason()
+const psqlSkip = psqlUnavailableReason()
 
 describe.skipIf(serverSkip !== null)(
   `TLS against a server with ssl = on${serverSkip ? ` (${serverSkip})` : ''}`,
@@ -272,9 +351,33 @@ describe.skipIf(serverSkip !== null)(
       return error as Error
     }
 
-    test('sslmode=require connects encrypted, as pg_stat_ssl reports', async () => {
-      const db = open(server.url({ query: 'sslmode=require' }))
-      const ssl = await sslOfOwnConnection(db)
+    // The attack case: whoever answers presents a certificate nobody vouched for. Plain node-postgres refuses it.
+    test.each([
+      ['sslmode=require', { query: 'sslmode=require' }],
+      ['sslmode=prefer', { query: 'sslmode=prefer' }],
+      ['sslmode=allow', { query: 'sslmode=allow' }],
+      ['PGSSLMODE=require', { env: { PGSSLMODE: 'require' } }],
+      ['PGSSLMODE=prefer', { env: { PGSSLMODE: 'prefer' } }],
+      // node-postgres lets the URL's sslmode replace the ssl option, so the option does not loosen it
+      ['sslmode=require with ssl: { rejectUnauthorized: false }', { query: 'sslmode=require', noVerify: true }],
+    ] as const)(
+      '%s without the CA is refused, as plain node-postgres refuses it: the certificate was rejected',
+      async (_, spec) => {
+        const env = 'env' in spec ? spec.env : {}
+        const ssl = 'noVerify' in spec ? { rejectUnauthorized: false } : undefined
+        const url = server.url({
+          host: server.certificates!.serverName,
+          query: 'query' in spec ? spec.query : undefined,
+        })
+        const error = await expectRejectedCertificate(open(url, { env, options: { ssl } }))
+        expect(error.message).toMatch(/verifies the certificate chain and the host name.*ssl: \{ ca \}/)
+        expect(await plainPgOutcome(url, env, ssl)).toBe('rejected')
+      },
+    )
+
+    test('sslmode=require with the CA and the host name it was issued to connects encrypted, as pg_stat_ssl reports', async () => {
+      const { serverName, ca } = server.certificates!
+      const ssl = await sslOfOwnConnection(open(server.url({ host: serverName, query: 'sslmode=require' }), { ca }))
       expect(ssl?.ssl).toBe(true)
       expect(ssl?.version).toMatch(/^TLSv1\.[23]$/)
     })
@@ -290,10 +393,21 @@ describe.skipIf(serverSkip !== null)(
       ['ssl=true', { host: 'name', query: 'ssl=true', ca: true }],
       ['ssl=no-verify', { query: 'ssl=no-verify' }],
       ['sslmode=no-verify', { query: 'sslmode=no-verify' }],
-      ['sslmode=allow', { query: 'sslmode=allow' }],
-      ['sslmode=prefer', { query: 'sslmode=prefer' }],
-      ['PGSSLMODE=require', { env: { PGSSLMODE: 'require' } }],
-      ['PGSSLMODE=prefer', { env: { PGSSLMODE: 'prefer' } }],
+      ['sslmode=allow', { host: 'name', query: 'sslmode=allow', ca: true }],
+      ['sslmode=prefer', { host: 'name', query: 'sslmode=prefer', ca: true }],
+      ['sslmode=verify-ca', { host: 'name', query: 'sslmode=verify-ca', ca: true }],
+      ['uselibpqcompat=true&sslmode=require without verification', { query: 'uselibpqcompat=true&sslmode=require' }],
+      ['uselibpqcompat=true&sslmode=prefer without verification', { query: 'uselibpqcompat=true&sslmode=prefer' }],
+      [
+        'uselibpqcompat=true&sslmode=require with the CA, any host name',
+        {
+          query: 'uselibpqcompat=true&sslmode=require',
+          ca: true,
+        },
+      ],
+      ['PGSSLMODE=allow', { host: 'name', env: { PGSSLMODE: 'allow' }, ca: true }],
+      ['PGSSLMODE=prefer', { host: 'name', env: { PGSSLMODE: 'prefer' }, ca: true }],
+      ['PGSSLMODE=require', { host: 'name', env: { PGSSLMODE: 'require' }, ca: true }],
       ['PGSSLMODE=no-verify', { env: { PGSSLMODE: 'no-verify' } }],
       // with the ssl option's CA, node-postgres checks the host name too, and so does taskstore
       ['PGSSLMODE=verify-ca', { host: 'name', env: { PGSSLMODE: 'verify-ca' }, ca: true }],
@@ -317,6 +431,16 @@ describe.skipIf(serverSkip !== null)(
     > = [
       ['ssl=1 without the CA', { query: 'ssl=1' }],
       ['ssl=true without the CA', { query: 'ssl=true' }],
+      ['sslmode=require with another CA', { query: 'sslmode=require', ca: 'other' }],
+      ['sslmode=require for another host name', { host: 'ip', query: 'sslmode=require', ca: 'right' }],
+      ['sslmode=verify-ca for another host name', { host: 'ip', query: 'sslmode=verify-ca', ca: 'right' }],
+      ['PGSSLMODE=require for another host name', { host: 'ip', env: { PGSSLMODE: 'require' }, ca: 'right' }],
+      ['PGSSLMODE=allow without the CA', { env: { PGSSLMODE: 'allow' } }],
+      [
+        'uselibpqcompat=true&sslmode=require with another CA',
+        { query: 'uselibpqcompat=true&sslmode=require', ca: 'other' },
+      ],
+      ['uselibpqcompat=true&sslmode=allow without the CA', { query: 'uselibpqcompat=true&sslmode=allow' }],
       ['PGSSLMODE=verify-full without the CA', { env: { PGSSLMODE: 'verify-full' } }],
       ['PGSSLMODE=verify-full with another CA', { env: { PGSSLMODE: 'verify-full' }, ca: 'other' }],
       ['PGSSLMODE=verify-full for another host name', { host: 'ip', env: { PGSSLMODE: 'verify-full' }, ca: 'right' }],
@@ -359,9 +483,14 @@ describe.skipIf(serverSkip !== null)(
       expect((await sslOfOwnConnection(db))?.ssl).toBe(true)
     })
 
-    test('verify-ca with the right CA accepts a certificate issued to another host name', async () => {
-      const db = open(server.url({ host: '127.0.0.1', query: 'sslmode=verify-ca' }), { ca: server.certificates!.ca })
-      expect((await sslOfOwnConnection(db))?.ssl).toBe(true)
+    test('uselibpqcompat=true&sslmode=verify-ca with the right CA accepts a certificate issued to another host name', async () => {
+      const url = server.url({ host: '127.0.0.1', query: 'uselibpqcompat=true&sslmode=verify-ca' })
+      expect((await sslOfOwnConnection(open(url, { ca: server.certificates!.ca })))?.ssl).toBe(true)
+      // the same without the flag checks the host name, as node-postgres 8 does
+      const strict = server.url({ host: '127.0.0.1', query: 'sslmode=verify-ca' })
+      expect((await expectRejectedCertificate(open(strict, { ca: server.certificates!.ca }))).message).toMatch(
+        /127\.0\.0\.1/,
+      )
     })
 
     test('verify-full with a CA that did not sign the certificate fails: the certificate was rejected', async () => {
@@ -388,6 +517,146 @@ describe.skipIf(serverSkip !== null)(
       // a rejected certificate is never retried
       expect(performance.now() - started).toBeLessThan(2_000)
     })
+
+    /** taskstore's outcome for the same URL and environment, and no CA. */
+    async function taskstoreOutcome(url: string, env: Record<string, string>): Promise<ConnectionOutcome> {
+      let db: Kysely<any>
+      try {
+        db = open(url, { env })
+      } catch (error) {
+        if (error instanceof ConfigError) return 'invalid'
+        throw error
+      } finally {
+        // The environment is read when the database is created; the next spelling must not see this one's.
+        vi.unstubAllEnvs()
+      }
+      try {
+        return (await sslOfOwnConnection(db))?.ssl ? 'encrypted' : 'plain'
+      } catch (error) {
+        witness.capture(error)
+        if (error instanceof ConfigError) return 'invalid'
+        if (error instanceof DatabaseUnavailableError && /certificate was rejected/.test(error.message))
+          return 'rejected'
+        throw error
+      } finally {
+        // the server's max_connections is small: a spelling that connected gives its connection back at once
+        await db.destroy()
+      }
+    }
+
+    interface Spelling {
+      readonly query?: string
+      readonly env?: Record<string, string>
+      /** What taskstore, plain node-postgres and psql do, given no CA. */
+      readonly expected: readonly [taskstore: ConnectionOutcome, pg: ConnectionOutcome, psql: ConnectionOutcome]
+    }
+
+    // Every way to spell TLS in the URL or PGSSLMODE, against a certificate none of the clients can verify.
+    const SPELLINGS: Record<string, Spelling> = {
+      'sslmode=disable': { query: 'sslmode=disable', expected: ['plain', 'plain', 'plain'] },
+      // libpq tries plain text first, and this server accepts it
+      'sslmode=allow': { query: 'sslmode=allow', expected: ['rejected', 'rejected', 'plain'] },
+      'sslmode=prefer': { query: 'sslmode=prefer', expected: ['rejected', 'rejected', 'encrypted'] },
+      'sslmode=require': { query: 'sslmode=require', expected: ['rejected', 'rejected', 'encrypted'] },
+      // libpq refuses verify-ca without a root certificate; so does taskstore, before connecting
+      'sslmode=verify-ca': { query: 'sslmode=verify-ca', expected: ['invalid', 'rejected', 'rejected'] },
+      'sslmode=verify-full': { query: 'sslmode=verify-full', expected: ['rejected', 'rejected', 'rejected'] },
+      'sslmode=no-verify': { query: 'sslmode=no-verify', expected: ['encrypted', 'encrypted', 'invalid'] },
+      // libpq reads ssl=true as sslmode=require
+      'ssl=true': { query: 'ssl=true', expected: ['rejected', 'rejected', 'encrypted'] },
+      'ssl=1': { query: 'ssl=1', expected: ['rejected', 'rejected', 'invalid'] },
+      'ssl=no-verify': { query: 'ssl=no-verify', expected: ['encrypted', 'encrypted', 'invalid'] },
+      'ssl=0': { query: 'ssl=0', expected: ['plain', 'plain', 'invalid'] },
+      'uselibpqcompat=true&sslmode=disable': {
+        query: 'uselibpqcompat=true&sslmode=disable',
+        expected: ['plain', 'plain', 'plain'],
+      },
+      'uselibpqcompat=true&sslmode=allow': {
+        query: 'uselibpqcompat=true&sslmode=allow',
+        expected: ['rejected', 'rejected', 'plain'],
+      },
+      'uselibpqcompat=true&sslmode=prefer': {
+        query: 'uselibpqcompat=true&sslmode=prefer',
+        expected: ['encrypted', 'encrypted', 'encrypted'],
+      },
+      'uselibpqcompat=true&sslmode=require': {
+        query: 'uselibpqcompat=true&sslmode=require',
+        expected: ['encrypted', 'encrypted', 'encrypted'],
+      },
+      'uselibpqcompat=true&sslmode=verify-ca': {
+        query: 'uselibpqcompat=true&sslmode=verify-ca',
+        expected: ['invalid', 'invalid', 'rejected'],
+      },
+      'uselibpqcompat=true&sslmode=verify-full': {
+        query: 'uselibpqcompat=true&sslmode=verify-full',
+        expected: ['rejected', 'rejected', 'rejected'],
+      },
+      'uselibpqcompat=true&sslmode=no-verify': {
+        query: 'uselibpqcompat=true&sslmode=no-verify',
+        expected: ['invalid', 'rejected', 'invalid'],
+      },
+      'PGSSLMODE=disable': { env: { PGSSLMODE: 'disable' }, expected: ['plain', 'plain', 'plain'] },
+      // node-postgres ignores PGSSLMODE=allow and libpq tries plain text first: taskstore verifies
+      'PGSSLMODE=allow': { env: { PGSSLMODE: 'allow' }, expected: ['rejected', 'plain', 'plain'] },
+      'PGSSLMODE=prefer': { env: { PGSSLMODE: 'prefer' }, expected: ['rejected', 'rejected', 'encrypted'] },
+      'PGSSLMODE=require': { env: { PGSSLMODE: 'require' }, expected: ['rejected', 'rejected', 'encrypted'] },
+      'PGSSLMODE=verify-ca': { env: { PGSSLMODE: 'verify-ca' }, expected: ['invalid', 'rejected', 'rejected'] },
+      'PGSSLMODE=verify-full': { env: { PGSSLMODE: 'verify-full' }, expected: ['rejected', 'rejected', 'rejected'] },
+      'PGSSLMODE=no-verify': { env: { PGSSLMODE: 'no-verify' }, expected: ['encrypted', 'encrypted', 'invalid'] },
+      'sslmode=disable with PGSSLMODE=require': {
+        query: 'sslmode=disable',
+        env: { PGSSLMODE: 'require' },
+        expected: ['plain', 'plain', 'plain'],
+      },
+      'sslmode=require with PGSSLMODE=disable': {
+        query: 'sslmode=require',
+        env: { PGSSLMODE: 'disable' },
+        expected: ['rejected', 'rejected', 'encrypted'],
+      },
+      'uselibpqcompat=true with PGSSLMODE=require': {
+        query: 'uselibpqcompat=true',
+        env: { PGSSLMODE: 'require' },
+        expected: ['rejected', 'rejected', 'encrypted'],
+      },
+    }
+
+    test.skipIf(psqlSkip !== null)(
+      `no spelling connects where node-postgres or psql refuses the certificate, or in plain text where either encrypts${psqlSkip ? ` (${psqlSkip})` : ''}`,
+      async () => {
+        const rows = []
+        // One spelling at a time: together they would pass the server's max_connections.
+        for (const [name, { query, env = {}, expected }] of Object.entries(SPELLINGS)) {
+          const url = server.url({ host: server.certificates!.serverName, query })
+          // uselibpqcompat asks for libpq's own meanings; libpq itself does not know the parameter
+          const libpqUrl = url.replace(/uselibpqcompat=true&?/, '').replace(/[?&]$/, '')
+          const actual = await Promise.all([
+            taskstoreOutcome(url, env),
+            plainPgOutcome(url, env),
+            psqlOutcome(libpqUrl, env),
+          ])
+          rows.push({ name, expected, actual })
+        }
+        for (const { name, expected, actual } of rows) expect(actual, name).toEqual(expected)
+        for (const { name, actual } of rows) {
+          const [taskstore, ...others] = actual
+          if (others.includes('rejected')) expect(['rejected', 'invalid'], name).toContain(taskstore)
+          if (taskstore === 'plain') expect(others, name).not.toContain('encrypted')
+          if (taskstore === 'plain') expect(others, name).not.toContain('rejected')
+        }
+      },
+    )
+
+    test.skipIf(psqlSkip !== null)(
+      'with nothing asked, taskstore is plain text as node-postgres is, while psql’s default sslmode=prefer encrypts',
+      async () => {
+        const url = server.url({ host: server.certificates!.serverName })
+        expect([await taskstoreOutcome(url, {}), await plainPgOutcome(url), await psqlOutcome(url)]).toEqual([
+          'plain',
+          'plain',
+          'encrypted',
+        ])
+      },
+    )
 
     test('Neon driver: sslmode=require goes over a secure WebSocket', async () => {
       const before = secureRelay.secureConnections
