@@ -17,6 +17,19 @@ export interface TestContext {
   /** Scoped to `schema`; migrated. */
   readonly db: Kysely<Database>
   readonly schema: string
+  /**
+   * Opens another database of the same server the way this backend reaches
+   * it (directly, through PgBouncer, over the Neon driver), scoped to
+   * `schema`. Server backends only; the caller destroys it.
+   */
+  readonly openDatabase?: (database: string, schema: string) => Kysely<Database>
+}
+
+/** `url` with its database name replaced. */
+export function withDatabaseName(url: string, database: string): string {
+  const changed = new URL(url)
+  changed.pathname = `/${encodeURIComponent(database)}`
+  return changed.toString()
 }
 
 /** A backend's shared resources for one test file, and how to get a fresh database from them. */
@@ -62,6 +75,12 @@ async function openSession(backend: BackendName): Promise<BackendSession> {
       const options = { connectionString: process.env.TEST_DATABASE_URL, pool: { max: 10 } }
       return schemaPerTest(backend, createDatabase(options), {
         open: (schema) => createDatabase({ ...options, schema }),
+        openDatabase: (database, schema) =>
+          createDatabase({
+            ...options,
+            connectionString: withDatabaseName(options.connectionString!, database),
+            schema,
+          }),
       })
     }
     case 'pgbouncer': {
@@ -70,6 +89,8 @@ async function openSession(backend: BackendName): Promise<BackendSession> {
       const options = { connectionString: bouncer.url, pool: { max: 10 } }
       return schemaPerTest(backend, createDatabase(options), {
         open: (schema) => createDatabase({ ...options, schema }),
+        openDatabase: (database, schema) =>
+          createDatabase({ ...options, connectionString: withDatabaseName(bouncer.url, database), schema }),
         stop: () => bouncer.stop(),
       })
     }
@@ -84,6 +105,12 @@ async function openSession(backend: BackendName): Promise<BackendSession> {
       }
       return schemaPerTest(backend, createDatabase(options), {
         open: (schema) => createDatabase({ ...options, schema }),
+        openDatabase: (database, schema) =>
+          createDatabase({
+            ...options,
+            connectionString: withDatabaseName(options.connectionString!, database),
+            schema,
+          }),
         stop: () => relay.close(),
       })
     }
@@ -94,6 +121,7 @@ async function openSession(backend: BackendName): Promise<BackendSession> {
 interface ServerSession {
   /** A database scoped to the schema as a host opens one, `createDatabase({ schema })`: the stores' own path. */
   readonly open: (schema: string) => Kysely<Database>
+  readonly openDatabase: (database: string, schema: string) => Kysely<Database>
   readonly stop?: () => Promise<void>
 }
 
@@ -117,6 +145,7 @@ function schemaPerTest(backend: BackendName, base: Kysely<Database>, server?: Se
         backend,
         db,
         schema,
+        ...(server && { openDatabase: server.openDatabase }),
         async dispose(passed) {
           if (passed) await sql`drop schema ${sql.id(schema)} cascade`.execute(base)
         },
