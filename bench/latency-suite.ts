@@ -113,7 +113,7 @@ function operations(fixtures: Fixtures, cursors: DeepCursors): OpDefinition[] {
 }
 
 /** Makes `count` tasks for the scratch user in one statement; returns their ids. */
-async function freshScratchTasks(context: BenchContext, count: number): Promise<Slots[]> {
+export async function freshScratchTasks(context: BenchContext, count: number): Promise<Slots[]> {
   const { rows } = await context.admin.query<{ id: number }>(
     `insert into ${quote(context.schema)}.tasks (user_id, title)
      select $1, 'To be deleted ' || n from generate_series(1, $2::int) n returning id`,

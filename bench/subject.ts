@@ -19,4 +19,4 @@ if (!existsSync(BUILT) || statSync(BUILT).mtimeMs < newestSourceMs()) {
 }
 const subject = (await import(BUILT.href)) as Subject
 
-export const { createDatabase, createTaskStore, migrateToLatest } = subject
+export const { createDatabase, createTaskStore, migrateDown, migrateToLatest } = subject

@@ -2,6 +2,7 @@ import * as createUsers from './0001_create_users.js'
 import * as createTasks from './0002_create_tasks.js'
 import * as touchUpdatedAt from './0003_touch_updated_at.js'
 import * as taskCounts from './0004_task_counts.js'
+import * as taskCountDeltas from './0005_task_count_deltas.js'
 import type { TaskstoreMigration } from './migration.js'
 
 export type { MigrationContext, TaskstoreMigration } from './migration.js'
@@ -15,4 +16,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Taskst
   ['0002_create_tasks', createTasks],
   ['0003_touch_updated_at', touchUpdatedAt],
   ['0004_task_counts', taskCounts],
+  ['0005_task_count_deltas', taskCountDeltas],
 ]

@@ -10,9 +10,10 @@ export type Generated<T> =
 
 export type Timestamp = ColumnType<Date, Date | string, Date | string>
 
-export interface TaskCounts {
-  completed: Generated<number>
-  total: Generated<number>
+export interface TaskCountDeltas {
+  completed: number
+  id: Generated<string>
+  total: number
   user_id: string
 }
 
@@ -40,7 +41,7 @@ export interface Users {
 }
 
 export interface DB {
-  task_counts: TaskCounts
+  task_count_deltas: TaskCountDeltas
   tasks: Tasks
   users: Users
 }

@@ -15,6 +15,7 @@ import { type QueryBuild, QueryRunner } from './query-runner.js'
 import { placeholder } from './query-template.js'
 import type { AllTasksQuery, Page, Task, TaskCounts, TaskQuery } from './task.js'
 import { TASK_COLUMNS } from './task-columns.js'
+import { createTaskCounter } from './task-counter.js'
 import {
   cursorScope,
   decodeCursor,
@@ -140,6 +141,7 @@ export function createTaskStore<DB extends Database>(database: Kysely<DB> | Tran
   const run = runner.run.bind(runner)
   const updatedAt = updatedAtFor(emulated)
   const cursorTimes = emulated ? PG_MEM_TIMES : POSTGRES_TIMES
+  const counter = createTaskCounter(db, runner, emulated)
 
   /** Called only after a scoped statement matched nothing: tells "someone else's" from "no such task". */
   async function ownershipFailure(taskId: number): Promise<never> {
@@ -313,29 +315,7 @@ export function createTaskStore<DB extends Database>(database: Kysely<DB> | Tran
     },
 
     async countTasks(userId) {
-      const owner = parseUserId(userId, 'userId')
-      const { rows } = await run<{ total: number | string; completed: number | string }>(
-        'count',
-        () =>
-          emulated
-            ? db
-                .selectFrom('tasks')
-                .select([
-                  sql<number>`count(*)::int`.as('total'),
-                  // count(*) FILTER is silently ignored by pg-mem
-                  sql<number>`count(case when completed then 1 end)::int`.as('completed'),
-                ])
-                .where('user_id', '=', placeholder<string>('userId'))
-            : // kept current by triggers in the same transaction as every change (migration 0004)
-              db
-                .selectFrom('task_counts')
-                .select(['total', 'completed'])
-                .where('user_id', '=', placeholder<string>('userId')),
-        { userId: owner },
-      )
-      const total = Number(rows[0]?.total ?? 0)
-      const completed = Number(rows[0]?.completed ?? 0)
-      return { total, completed, pending: total - completed }
+      return counter.count(parseUserId(userId, 'userId'))
     },
 
     async clearCompleted(userId) {

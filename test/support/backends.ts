@@ -29,6 +29,19 @@ export interface TestContext {
   readonly reach?: ServerReach
   /** Server backends only: lets a login role the test made connect through this backend. */
   readonly admitRole?: (role: string) => Promise<void>
+  /**
+   * Opens another database of the same server the way this backend reaches
+   * it (directly, through PgBouncer, over the Neon driver), scoped to
+   * `schema`. Server backends only; the caller destroys it.
+   */
+  readonly openDatabase?: (database: string, schema: string) => Kysely<Database>
+}
+
+/** `url` with its database name replaced. */
+export function withDatabaseName(url: string, database: string): string {
+  const changed = new URL(url)
+  changed.pathname = `/${encodeURIComponent(database)}`
+  return changed.toString()
 }
 
 /** A backend's shared resources for one test file, and how to get a fresh database from them. */
@@ -75,6 +88,12 @@ async function openSession(backend: BackendName): Promise<BackendSession> {
       return schemaPerTest(backend, createDatabase(options), {
         open: (schema) => createDatabase({ ...options, schema }),
         reach: { connectionString: options.connectionString!, driver: 'pg' },
+        openDatabase: (database, schema) =>
+          createDatabase({
+            ...options,
+            connectionString: withDatabaseName(options.connectionString!, database),
+            schema,
+          }),
       })
     }
     case 'pgbouncer': {
@@ -85,6 +104,8 @@ async function openSession(backend: BackendName): Promise<BackendSession> {
         open: (schema) => createDatabase({ ...options, schema }),
         reach: { connectionString: bouncer.url, driver: 'pg' },
         admit: (role) => bouncer.admitUser(role),
+        openDatabase: (database, schema) =>
+          createDatabase({ ...options, connectionString: withDatabaseName(bouncer.url, database), schema }),
         stop: () => bouncer.stop(),
       })
     }
@@ -100,6 +121,12 @@ async function openSession(backend: BackendName): Promise<BackendSession> {
       return schemaPerTest(backend, createDatabase(options), {
         open: (schema) => createDatabase({ ...options, schema }),
         reach: { connectionString: options.connectionString!, driver: 'neon', relayPort: relay.port },
+        openDatabase: (database, schema) =>
+          createDatabase({
+            ...options,
+            connectionString: withDatabaseName(options.connectionString!, database),
+            schema,
+          }),
         stop: () => relay.close(),
       })
     }
@@ -113,6 +140,7 @@ interface ServerSession {
   readonly reach: ServerReach
   /** Makes a login role usable through this backend; the server itself needs nothing. */
   readonly admit?: (role: string) => Promise<void>
+  readonly openDatabase: (database: string, schema: string) => Kysely<Database>
   readonly stop?: () => Promise<void>
 }
 
@@ -137,6 +165,7 @@ function schemaPerTest(backend: BackendName, base: Kysely<Database>, server?: Se
         db,
         schema,
         ...(server && { reach: server.reach, admitRole: server.admit ?? (async () => {}) }),
+        ...(server && { openDatabase: server.openDatabase }),
         async dispose(passed) {
           if (passed) await sql`drop schema ${sql.id(schema)} cascade`.execute(base)
         },
