@@ -180,7 +180,8 @@ function ratioPanel(results: BenchResults, top: number): { svg: string; height: 
   const bottom = chartTop + results.ops.length * rowHeight
   const ratiosOf = (op: BenchResults['ops'][number]) => [op.p50Ratio, ...(op.peers ?? []).map((peer) => peer.p50Ratio)]
   const all = results.ops.flatMap(ratiosOf)
-  const low = Math.min(0.5, ...all)
+  // room left of the smallest bar for its label
+  const low = Math.min(0.5, Math.min(...all) / 1.6)
   const [, high] = bounds([Math.max(2, ...all)])
   const x = logScale(low, high, left, right)
   const parts: string[] = [
@@ -192,7 +193,7 @@ function ratioPanel(results: BenchResults, top: number): { svg: string; height: 
     ),
     ...legend(clients, left, top + 28),
   ]
-  for (const tick of [0.5, 1, 2, 5, 10, 20, 50].filter((t) => t >= low && t <= high)) {
+  for (const tick of [0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000].filter((t) => t >= low && t <= high)) {
     const stroke = tick === 1 ? '#111827' : '#e5e7eb'
     parts.push(`<line x1="${x(tick)}" y1="${chartTop}" x2="${x(tick)}" y2="${bottom}" stroke="${stroke}"/>`)
     parts.push(text(x(tick), bottom + 16, `×${tick}`, 'font-size="11" text-anchor="middle" fill="#374151"'))

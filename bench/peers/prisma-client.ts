@@ -67,15 +67,22 @@ function prismaVersion(): string {
 
 /**
  * Runs `prisma generate` unless the client on disk was generated from this
- * schema by this Prisma version. Prisma cannot download its schema engine
- * here, and `generate` needs none: any executable satisfies its check.
+ * schema by this Prisma version. `generate` looks for a schema engine it
+ * would download when missing, yet needs none to generate: any executable
+ * satisfies the check, so it gets the Node binary unless
+ * `PRISMA_SCHEMA_ENGINE_BINARY` names another.
  */
 export function ensurePrismaClient(log: (message: string) => void = () => {}): void {
   const stamp = `${createHash('sha256').update(readFileSync(SCHEMA)).digest('hex')} prisma ${prismaVersion()}`
   if (existsSync(new URL('client.ts', OUTPUT)) && existsSync(STAMP) && readFileSync(STAMP, 'utf8') === stamp) return
   log('Generating the Prisma client for the Prisma peer…')
   execFileSync(fileURLToPath(PRISMA_BIN), ['generate', '--schema', fileURLToPath(SCHEMA)], {
-    env: { ...process.env, PRISMA_SCHEMA_ENGINE_BINARY: process.env.PRISMA_SCHEMA_ENGINE_BINARY || process.execPath },
+    env: {
+      ...process.env,
+      PRISMA_SCHEMA_ENGINE_BINARY: process.env.PRISMA_SCHEMA_ENGINE_BINARY || process.execPath,
+      // no update check or usage report over the network
+      CHECKPOINT_DISABLE: '1',
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   })
   writeFileSync(STAMP, stamp)
