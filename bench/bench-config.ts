@@ -34,6 +34,8 @@ export interface BenchPlan {
   readonly throughputSegmentMs: number
   /** Where results go: bench/results/<resultsName>.json and its charts. */
   readonly resultsName: 'latest' | 'quick'
+  /** Also measure the peers (Kysely, Drizzle, postgres.js, Prisma) in the latency and throughput suites. */
+  readonly peers: boolean
 }
 
 const SEED_VERSION = 1
@@ -56,7 +58,10 @@ const QUICK_DATASET: DatasetSpec = {
   seedVersion: SEED_VERSION,
 }
 
-const USAGE = `Usage: npm run bench [-- --quick] [-- --reseed]
+const USAGE = `Usage: npm run bench [-- --quick] [-- --reseed] [-- --no-peers]
+
+The peers (plain Kysely, Drizzle, postgres.js and Prisma doing the same
+operations) run unless --no-peers leaves them out.
 
 Set BENCH_DATABASE_URL (or DATABASE_URL) to a PostgreSQL URL, for example
   BENCH_DATABASE_URL=postgres://user@127.0.0.1:5432/db npm run bench
@@ -68,7 +73,7 @@ export function readPlan(
   argv: readonly string[],
   env: NodeJS.ProcessEnv,
 ): { plan: BenchPlan } | { error: string; exitCode: number } {
-  const unknown = argv.filter((arg) => !['--quick', '--reseed', '--help'].includes(arg))
+  const unknown = argv.filter((arg) => !['--quick', '--reseed', '--no-peers', '--help'].includes(arg))
   if (argv.includes('--help')) return { error: USAGE, exitCode: 0 }
   if (unknown.length > 0) return { error: `Unknown option ${unknown.join(' ')}\n\n${USAGE}`, exitCode: 1 }
   const connectionString = env.BENCH_DATABASE_URL || env.DATABASE_URL
@@ -79,6 +84,7 @@ export function readPlan(
     }
   }
   const quick = argv.includes('--quick')
+  const peers = !argv.includes('--no-peers')
   const plan: BenchPlan = quick
     ? {
         mode: 'quick',
@@ -94,6 +100,7 @@ export function readPlan(
         throughputRounds: 3,
         throughputSegmentMs: 750,
         resultsName: 'quick',
+        peers,
       }
     : {
         mode: 'full',
@@ -109,6 +116,7 @@ export function readPlan(
         throughputRounds: 18,
         throughputSegmentMs: 1_000,
         resultsName: 'latest',
+        peers,
       }
   return { plan }
 }

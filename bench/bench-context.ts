@@ -3,6 +3,8 @@ import pg from 'pg'
 import { withFastTimestamps } from '../src/db/timestamp-parser.js'
 import type { Database } from '../src/index.js'
 import { type BenchPlan, SCRATCH_TASKS, userIds } from './bench-config.js'
+import { closePeers, openPeers, preparePeers } from './peers/open-peers.js'
+import type { PeerClient, PeerOptions } from './peers/peer-client.js'
 import { quote } from './seed-dataset.js'
 import { type QueryTemplate, type Slots, SqlRecorder, toTemplate } from './sql-recorder.js'
 import { seededRandom } from './stats.js'
@@ -38,6 +40,12 @@ export interface BenchContext {
    * Informational; the targets compare with {@link raw}.
    */
   rawFastTimestamps: pg.Pool
+  /**
+   * Other libraries doing the same operations their own way, each on a pool
+   * of the same size; empty unless `plan.peers` and {@link connectPeers}.
+   * Replaced by {@link reconnectClients}.
+   */
+  peers: PeerClient[]
   /** For seeding and bulk SQL outside any measurement. */
   readonly admin: pg.Pool
   /** A second store whose SQL is recorded; never timed. */
@@ -57,7 +65,7 @@ function poolConfig(plan: BenchPlan, max: number): pg.PoolConfig {
   }
 }
 
-function openStoreDatabase(plan: BenchPlan): Kysely<Database> {
+export function openStoreDatabase(plan: BenchPlan): Kysely<Database> {
   return createDatabase({
     connectionString: plan.connectionString,
     schema: plan.dataset.schema,
@@ -65,7 +73,7 @@ function openStoreDatabase(plan: BenchPlan): Kysely<Database> {
   })
 }
 
-function openRawPool(plan: BenchPlan, options: { fastTimestamps?: boolean } = {}): pg.Pool {
+export function openRawPool(plan: BenchPlan, options: { fastTimestamps?: boolean } = {}): pg.Pool {
   const config = poolConfig(plan, plan.poolMax)
   const raw = new pg.Pool(options.fastTimestamps ? { ...config, types: withFastTimestamps(pg.types) } : config)
   raw.on('error', () => {})
@@ -91,6 +99,7 @@ export function openContext(plan: BenchPlan): BenchContext {
     store: createTaskStore(db),
     raw,
     rawFastTimestamps,
+    peers: [],
     admin,
     recordingDb,
     recordingStore: createTaskStore(recordingDb),
@@ -106,7 +115,25 @@ export async function closeContext(context: BenchContext): Promise<void> {
     context.raw.end(),
     context.rawFastTimestamps.end(),
     context.admin.end(),
+    closePeers(context.peers),
   ])
+}
+
+export function peerOptions(plan: BenchPlan): PeerOptions {
+  return {
+    connectionString: plan.connectionString,
+    schema: plan.dataset.schema,
+    poolMax: plan.poolMax,
+    idleTimeoutMillis: IDLE_TIMEOUT_MS,
+    connectionTimeoutMillis: 5_000,
+  }
+}
+
+/** Opens the peers when the plan asks for them (generating the Prisma client first if needed). */
+export async function connectPeers(context: BenchContext, log: (message: string) => void): Promise<void> {
+  if (!context.plan.peers) return
+  preparePeers(log)
+  context.peers = await openPeers(peerOptions(context.plan))
 }
 
 /**
@@ -125,7 +152,7 @@ export async function captureTemplate(
 }
 
 /**
- * Gives every client fresh pools, every connection open. A sequential loop
+ * Gives every client fresh pools, a connection open in each. A sequential loop
  * reuses one connection per pool, and which server process that is (and
  * how the scheduler places it beside this one on few cores) shifted one
  * pool's latency by up to 20 % against an identical pool's for as long as
@@ -133,26 +160,28 @@ export async function captureTemplate(
  * that over both clients instead of handing it to one for a whole run.
  */
 export async function reconnectClients(context: BenchContext): Promise<void> {
-  const { db, raw, rawFastTimestamps } = context
+  const { db, raw, rawFastTimestamps, peers } = context
   context.db = openStoreDatabase(context.plan)
   context.store = createTaskStore(context.db)
   context.raw = openRawPool(context.plan)
   context.rawFastTimestamps = openRawPool(context.plan, { fastTimestamps: true })
-  await Promise.all([db.destroy(), raw.end(), rawFastTimestamps.end()])
+  if (peers.length > 0) context.peers = await openPeers(peerOptions(context.plan))
+  await Promise.all([db.destroy(), raw.end(), rawFastTimestamps.end(), closePeers(peers)])
   await warmPools(context)
 }
 
-/** Opens every connection of every pool, so no measurement pays for a connect. */
+/**
+ * Opens a connection in every pool, so no measurement pays for a connect.
+ * One each is all the latency and scaling suites use: they call one at a
+ * time, and a pool hands the caller the connection released last. (The
+ * throughput suite opens pools of its own.) Opening all ten of each of
+ * seven clients' pools would hold 70 connections, more than a shared
+ * server's default limit of 100 leaves free.
+ */
 export async function warmPools(context: BenchContext): Promise<void> {
-  const { plan } = context
-  for (const pool of [context.raw, context.rawFastTimestamps]) {
-    await Promise.all(Array.from({ length: plan.poolMax }, () => pool.query('select 1')))
-  }
-  await Promise.all(
-    Array.from({ length: plan.poolMax }, () =>
-      context.store.getTasks(userIds.scratch, { limit: 1 }).then(() => undefined),
-    ),
-  )
+  for (const pool of [context.raw, context.rawFastTimestamps]) await pool.query('select 1')
+  await context.store.getTasks(userIds.scratch, { limit: 1 })
+  for (const peer of context.peers) await peer.getTasks(userIds.scratch)
 }
 
 export async function loadFixtures(context: BenchContext): Promise<Fixtures> {

@@ -50,6 +50,34 @@ export function geomeanOf(ops: readonly OpResult[], ratio: 'p50Ratio' | 'ownCode
 
 const ms = (us: number) => `${(us / 1000).toFixed(2)} ms`
 
+/** taskstore ahead of every peer, per operation (p50) and under the mixed load; none when the run had no peers. */
+function peerTargets(results: Pick<BenchResults, 'ops' | 'throughput'>): TargetCheck[] {
+  const peers = results.throughput.peers
+  if (!peers || results.ops.some((op) => !op.peers)) return []
+  const aheadOfStore = (op: OpResult) => op.peers!.filter((peer) => peer.latency.p50Us < op.store.p50Us)
+  const behindOps = results.ops.filter((op) => aheadOfStore(op).length > 0)
+  const aheadCounts = new Map<string, number>()
+  for (const op of behindOps) {
+    for (const peer of aheadOfStore(op)) aheadCounts.set(peer.name, (aheadCounts.get(peer.name) ?? 0) + 1)
+  }
+  const behind = [...aheadCounts].map(([name, ops]) => `${name} ahead on ${ops}`)
+  const faster = peers.filter((peer) => peer.opsPerSec > results.throughput.storeOpsPerSec)
+  return [
+    {
+      name: 'taskstore p50 below every peer, every operation',
+      goal: `${results.ops.length} of ${results.ops.length}`,
+      measured: `${results.ops.length - behindOps.length} of ${results.ops.length}${behind.length ? `; ${behind.join(', ')}` : ''}`,
+      met: behind.length === 0,
+    },
+    {
+      name: 'throughput above every peer',
+      goal: `> ${Math.max(...peers.map((peer) => peer.opsPerSec)).toFixed(0)} ops/s`,
+      measured: `${results.throughput.storeOpsPerSec.toFixed(0)} ops/s${faster.length ? `; behind ${faster.map((peer) => peer.name).join(', ')}` : ''}`,
+      met: faster.length === 0,
+    },
+  ]
+}
+
 /** The targets of issue 4, as met or not by these numbers. */
 export function checkTargets(
   results: Pick<BenchResults, 'ops' | 'geomeanP50Ratio' | 'throughput' | 'scaling' | 'countAfterUpdates'>,
@@ -90,5 +118,6 @@ export function checkTargets(
       measured: `${ms(count.after.store.p95Us)}${count.consistent ? '' : ' (counts WRONG after the updates)'}`,
       met: count.after.store.p95Us < COUNT_P95_LIMIT_US && count.consistent,
     },
+    ...peerTargets(results),
   ]
 }

@@ -1,7 +1,7 @@
-// `npm run bench [-- --quick] [-- --reseed]`: taskstore against raw pg on a seeded dataset. See bench/README.md.
+// `npm run bench [-- --quick] [-- --reseed] [-- --no-peers]`: taskstore against raw pg and its peers on a seeded dataset. See bench/README.md.
 import { mkdir, writeFile } from 'node:fs/promises'
 import { readPlan } from './bench-config.js'
-import { closeContext, loadFixtures, openContext, warmPools } from './bench-context.js'
+import { closeContext, connectPeers, loadFixtures, openContext, warmPools } from './bench-context.js'
 import { type BenchResults, checkTargets, geomeanOf } from './bench-results.js'
 import { runCountSuite } from './count-suite.js'
 import { describeMachine, describePostgres } from './environment-info.js'
@@ -42,6 +42,7 @@ async function main(): Promise<number> {
         ? `Reusing ${dataset.tasks.toLocaleString('en-US')} tasks in ${plan.dataset.schema}.`
         : `Seeded ${dataset.tasks.toLocaleString('en-US')} tasks in ${dataset.seedSeconds.toFixed(0)} s.`,
     )
+    await connectPeers(context, log)
     await warmPools(context)
     const fixtures = await loadFixtures(context)
     log('Walking the store’s cursors to the deep pages…')

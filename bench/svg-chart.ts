@@ -3,6 +3,12 @@ import type { BenchResults } from './bench-results.js'
 const WIDTH = 920
 const FONT = 'font-family="system-ui, -apple-system, Segoe UI, sans-serif"'
 const COLORS = { store: '#2563eb', raw: '#9ca3af', deep: '#16a34a', offset: '#dc2626', rawKeyset: '#6b7280' }
+const PEER_COLORS: Record<string, string> = {
+  kysely: '#7c3aed',
+  drizzle: '#65a30d',
+  'postgres.js': '#0891b2',
+  prisma: '#db2777',
+}
 
 function escapeXml(text: string): string {
   return text.replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c]!)
@@ -148,14 +154,123 @@ function scalingPanel(results: BenchResults, top: number): { svg: string; height
   return { svg: parts.join('\n'), height: chartBottom + 30 - top }
 }
 
-/** One SVG: latency per operation for both clients, then the keyset-vs-OFFSET scaling curve. */
+function legend(items: ReadonlyArray<readonly [label: string, color: string]>, x: number, y: number): string[] {
+  const parts: string[] = []
+  let at = x
+  for (const [label, color] of items) {
+    parts.push(`<rect x="${at}" y="${y}" width="12" height="10" fill="${color}"/>`)
+    parts.push(text(at + 16, y + 9, label, 'font-size="12"'))
+    at += 28 + label.length * 7
+  }
+  return parts
+}
+
+/** Per operation, every client's p50 over raw pg's: one bar each, a line at 1.0 (raw pg). */
+function ratioPanel(results: BenchResults, top: number): { svg: string; height: number } {
+  const names = results.ops[0]?.peers?.map((peer) => peer.name) ?? []
+  const clients: Array<readonly [string, string]> = [
+    ['taskstore', COLORS.store],
+    ...names.map((name) => [name, PEER_COLORS[name] ?? '#374151'] as const),
+  ]
+  const left = 230
+  const right = WIDTH - 70
+  const bar = 7
+  const rowHeight = clients.length * bar + 10
+  const chartTop = top + 48
+  const bottom = chartTop + results.ops.length * rowHeight
+  const ratiosOf = (op: BenchResults['ops'][number]) => [op.p50Ratio, ...(op.peers ?? []).map((peer) => peer.p50Ratio)]
+  const all = results.ops.flatMap(ratiosOf)
+  // room left of the smallest bar for its label
+  const low = Math.min(0.5, Math.min(...all) / 1.6)
+  const [, high] = bounds([Math.max(2, ...all)])
+  const x = logScale(low, high, left, right)
+  const parts: string[] = [
+    text(
+      20,
+      top + 20,
+      'p50 ratio to raw pg per operation, every client (log scale; left of 1 is faster)',
+      `font-size="15" font-weight="600"`,
+    ),
+    ...legend(clients, left, top + 28),
+  ]
+  for (const tick of [0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000].filter((t) => t >= low && t <= high)) {
+    const stroke = tick === 1 ? '#111827' : '#e5e7eb'
+    parts.push(`<line x1="${x(tick)}" y1="${chartTop}" x2="${x(tick)}" y2="${bottom}" stroke="${stroke}"/>`)
+    parts.push(text(x(tick), bottom + 16, `×${tick}`, 'font-size="11" text-anchor="middle" fill="#374151"'))
+  }
+  results.ops.forEach((op, k) => {
+    const y = chartTop + k * rowHeight
+    parts.push(text(left - 8, y + rowHeight / 2 + 3, op.op, 'font-size="12" text-anchor="end"'))
+    ratiosOf(op).forEach((ratio, c) => {
+      const [client, color] = clients[c]!
+      const barY = y + 4 + c * bar
+      const from = Math.min(x(1), x(ratio))
+      const width = Math.abs(x(ratio) - x(1))
+      parts.push(
+        `<rect x="${from.toFixed(1)}" y="${barY}" width="${Math.max(width, 1).toFixed(1)}" height="${bar - 1}" fill="${color}"><title>${escapeXml(`${op.op}, ${client}: ×${ratio.toFixed(2)} raw pg's p50`)}</title></rect>`,
+      )
+      const label = ratio < 1 ? [x(ratio) - 3, 'end'] : [x(ratio) + 3, 'start']
+      parts.push(
+        text(
+          label[0] as number,
+          barY + bar - 1,
+          ratio.toFixed(2),
+          `font-size="8" fill="#374151" text-anchor="${label[1]}"`,
+        ),
+      )
+    })
+  })
+  return { svg: parts.join('\n'), height: bottom + 30 - top }
+}
+
+/** Mixed-load throughput per client: ops/s bars. */
+function throughputPanel(results: BenchResults, top: number): { svg: string; height: number } {
+  const t = results.throughput
+  const rows: Array<readonly [string, number, string]> = [
+    ['raw pg', t.rawOpsPerSec, COLORS.raw],
+    ['raw pg + taskstore parser', t.rawFastTimestampsOpsPerSec, COLORS.rawKeyset],
+    ['taskstore', t.storeOpsPerSec, COLORS.store],
+    ...(t.peers ?? []).map((peer) => [peer.name, peer.opsPerSec, PEER_COLORS[peer.name] ?? '#374151'] as const),
+  ]
+  const left = 230
+  const right = WIDTH - 120
+  const rowHeight = 22
+  const chartTop = top + 34
+  const max = Math.max(...rows.map(([, value]) => value))
+  const scale = (value: number) => left + (value / max) * (right - left)
+  const parts: string[] = [
+    text(
+      20,
+      top + 20,
+      `Mixed throughput, ops/s: ${t.workers} workers on a pool of ${t.poolMax} each, ${t.secondsPerClient} s per client`,
+      `font-size="15" font-weight="600"`,
+    ),
+  ]
+  rows.forEach(([label, value, color], k) => {
+    const y = chartTop + k * rowHeight
+    parts.push(text(left - 8, y + 13, label, 'font-size="12" text-anchor="end"'))
+    parts.push(
+      `<rect x="${left}" y="${y + 3}" width="${(scale(value) - left).toFixed(1)}" height="13" fill="${color}"><title>${escapeXml(`${label}: ${value.toFixed(0)} ops/s`)}</title></rect>`,
+    )
+    parts.push(
+      text(scale(value) + 6, y + 13, `${value.toFixed(0)} (×${(value / t.rawOpsPerSec).toFixed(2)})`, 'font-size="11"'),
+    )
+  })
+  return { svg: parts.join('\n'), height: 34 + rows.length * rowHeight + 16 }
+}
+
+/**
+ * One SVG: latency per operation, taskstore vs raw pg; every client's p50
+ * ratio to raw pg per operation (when the run had peers); throughput per
+ * client; the keyset-vs-OFFSET scaling curve.
+ */
 export function renderChart(results: BenchResults): string {
   const { machine, postgres, dataset } = results
   const header = [
     text(
       20,
       26,
-      `taskstore vs raw pg — ${dataset.tasks.toLocaleString('en-US')} tasks (${results.mode} run)`,
+      `taskstore vs raw pg${results.throughput.peers ? ' and peers' : ''} — ${dataset.tasks.toLocaleString('en-US')} tasks (${results.mode} run)`,
       'font-size="18" font-weight="700"',
     ),
     text(
@@ -165,15 +280,19 @@ export function renderChart(results: BenchResults): string {
       'font-size="12" fill="#374151"',
     ),
   ]
-  const latency = latencyPanel(results, 60)
-  const scaling = scalingPanel(results, 60 + latency.height)
-  const height = 60 + latency.height + scaling.height + 10
+  const panels: Array<{ svg: string; height: number }> = []
+  let top = 60
+  for (const panel of [latencyPanel, ...(results.ops[0]?.peers ? [ratioPanel] : []), throughputPanel, scalingPanel]) {
+    const drawn = panel(results, top)
+    panels.push(drawn)
+    top += drawn.height
+  }
+  const height = top + 10
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" ${FONT}>`,
     `<rect width="${WIDTH}" height="${height}" fill="#ffffff"/>`,
     ...header,
-    latency.svg,
-    scaling.svg,
+    ...panels.map((panel) => panel.svg),
     '</svg>',
     '',
   ].join('\n')

@@ -1,7 +1,7 @@
 import type { BenchResults } from './bench-results.js'
 import type { OpResult } from './latency-suite.js'
 import type { ScalingPoint } from './scaling-suite.js'
-import type { LatencySummary } from './stats.js'
+import { geometricMean, type LatencySummary } from './stats.js'
 
 const us = (value: number) => Math.round(value).toLocaleString('en-US')
 
@@ -13,7 +13,36 @@ function table(header: readonly string[], rows: readonly (readonly string[])[], 
 }
 
 export function opLine(result: OpResult): string {
-  return `${result.op}: store p50 ${us(result.store.p50Us)} µs, raw p50 ${us(result.raw.p50Us)} µs, ratio ${result.p50Ratio.toFixed(3)} (own code ${result.ownCodeRatio.toFixed(3)})`
+  const peers = (result.peers ?? []).map((peer) => `, ${peer.name} ${peer.p50Ratio.toFixed(2)}`).join('')
+  return `${result.op}: store p50 ${us(result.store.p50Us)} µs, raw p50 ${us(result.raw.p50Us)} µs, ratio ${result.p50Ratio.toFixed(3)} (own code ${result.ownCodeRatio.toFixed(3)}${peers})`
+}
+
+/** Every client's p50 over raw pg's, per operation: taskstore beside the peers. */
+function peerRatioTable(results: BenchResults): string[] {
+  const names = results.ops[0]?.peers?.map((peer) => peer.name) ?? []
+  if (names.length === 0) return []
+  return [
+    '',
+    'p50 ratio to raw pg per client (lower is faster; the same operation, each peer written its own way)',
+    table(
+      ['operation', 'taskstore', ...names, 'fastest peer'],
+      results.ops.map((op) => {
+        const fastest = op.peers!.reduce((best, peer) => (peer.p50Ratio < best.p50Ratio ? peer : best))
+        return [
+          op.op,
+          op.p50Ratio.toFixed(2),
+          ...op.peers!.map((peer) => peer.p50Ratio.toFixed(2)),
+          `${fastest.name}${fastest.p50Ratio < op.p50Ratio ? ' (ahead of taskstore)' : ''}`,
+        ]
+      }),
+    ),
+    `geometric mean: taskstore ${results.geomeanP50Ratio.toFixed(3)}, ${names
+      .map(
+        (name) =>
+          `${name} ${geometricMean(results.ops.map((op) => op.peers!.find((p) => p.name === name)!.p50Ratio)).toFixed(3)}`,
+      )
+      .join(', ')}`,
+  ]
 }
 
 export function scalingLine(point: ScalingPoint): string {
@@ -52,6 +81,7 @@ export function formatReport(results: BenchResults): string {
       ]),
     ),
     `geometric mean of p50 ratios: ${results.geomeanP50Ratio.toFixed(3)} (own code alone: ${results.geomeanOwnCodeRatio.toFixed(3)})`,
+    ...peerRatioTable(results),
     '',
     'Scaling: p50 (µs) of the first page and of the last full page, keyset vs OFFSET',
     table(
@@ -94,9 +124,12 @@ export function formatReport(results: BenchResults): string {
         throughputRow('taskstore', t.storeOpsPerSec, t.store, t.errors.store),
         throughputRow('raw pg', t.rawOpsPerSec, t.raw, t.errors.raw),
         throughputRow('raw pg + parser', t.rawFastTimestampsOpsPerSec, t.rawFastTimestamps, t.errors.rawFastTimestamps),
+        ...(t.peers ?? []).map((peer) => throughputRow(peer.name, peer.opsPerSec, peer.latency, peer.errors)),
       ],
     ),
-    `throughput ratio: ${t.ratio.toFixed(3)} (own code alone: ${t.ownCodeRatio.toFixed(3)})`,
+    `throughput ratio: ${t.ratio.toFixed(3)} (own code alone: ${t.ownCodeRatio.toFixed(3)})${(t.peers ?? [])
+      .map((peer) => `; ${peer.name} ${peer.ratio.toFixed(3)}`)
+      .join('')}`,
   )
   const c = results.countAfterUpdates
   out.push(

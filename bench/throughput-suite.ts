@@ -1,11 +1,32 @@
+import type { Kysely } from 'kysely'
 import type pg from 'pg'
-import { type BenchContext, captureTemplate, type Fixtures } from './bench-context.js'
+import type { Database } from '../src/index.js'
+import {
+  type BenchContext,
+  captureTemplate,
+  type Fixtures,
+  openRawPool,
+  openStoreDatabase,
+  peerOptions,
+} from './bench-context.js'
+import { openPeer } from './peers/open-peers.js'
+import type { PeerClient, PeerName } from './peers/peer-client.js'
 import { quote } from './seed-dataset.js'
 import { type QueryTemplate, runTemplate, type Slots } from './sql-recorder.js'
 import { type LatencySummary, seededRandom, summarize } from './stats.js'
-import type { TaskStore } from './subject.js'
+import { createTaskStore, type TaskStore } from './subject.js'
 
-/** Mixed-load results for both clients. */
+/** One peer under the mixed load. */
+export interface PeerThroughput {
+  readonly name: PeerName
+  readonly opsPerSec: number
+  /** The peer's ops/s over raw `pg`'s, as `ratio` is taskstore's. */
+  readonly ratio: number
+  readonly latency: LatencySummary
+  readonly errors: number
+}
+
+/** Mixed-load results for every client. */
 export interface ThroughputResult {
   readonly workers: number
   readonly poolMax: number
@@ -23,6 +44,8 @@ export interface ThroughputResult {
   readonly raw: LatencySummary
   readonly rawFastTimestamps: LatencySummary
   readonly errors: { readonly store: number; readonly raw: number; readonly rawFastTimestamps: number }
+  /** The peers under the same load (absent when the run had no peers). */
+  readonly peers?: readonly PeerThroughput[]
 }
 
 type MixOp = 'list' | 'get' | 'toggle' | 'create' | 'update'
@@ -30,7 +53,10 @@ type MixOp = 'list' | 'get' | 'toggle' | 'create' | 'update'
 const MIX: Readonly<Record<MixOp, number>> = { list: 0.7, get: 0.1, toggle: 0.1, create: 0.05, update: 0.05 }
 const TASK_INPUT = { title: 'Created under load', priority: 3 }
 const TASK_PATCH = { priority: 2 }
+/** Once per client before the first round, so every client's code is compiled before it is timed. */
 const WARM_UP_MS = 1_000
+/** Before every segment, on its fresh pool: opens all its connections and warms their server processes. */
+const SEGMENT_WARM_UP_MS = 250
 
 function pickOp(value: number): MixOp {
   let sum = 0
@@ -52,6 +78,24 @@ interface LoadRun {
 /** One client's way of doing each op of the mix; returns a created task's id for `create`. */
 type Executor = (op: MixOp, slots: Slots) => Promise<number | undefined>
 
+/** A client under load, opened afresh (new pool) for every segment. */
+interface LoadClient {
+  readonly name: string
+  open(): Promise<{ readonly execute: Executor; close(): Promise<void> }>
+}
+
+function storeClient(db: Kysely<Database>) {
+  return { execute: storeExecutor(createTaskStore(db)), close: () => db.destroy() }
+}
+
+function rawClient(pool: pg.Pool, templates: Readonly<Record<MixOp, QueryTemplate>>) {
+  return { execute: rawExecutor(pool, templates), close: () => pool.end() }
+}
+
+function peerClient(peer: PeerClient) {
+  return { execute: peerExecutor(peer), close: () => peer.close() }
+}
+
 function storeExecutor(store: TaskStore): Executor {
   return async (op, { userId, taskId }) => {
     switch (op) {
@@ -68,6 +112,27 @@ function storeExecutor(store: TaskStore): Executor {
         return (await store.createTask(userId, TASK_INPUT)).id
       case 'update':
         await store.updateTask(userId, taskId!, TASK_PATCH)
+        return
+    }
+  }
+}
+
+function peerExecutor(peer: PeerClient): Executor {
+  return async (op, { userId, taskId }) => {
+    switch (op) {
+      case 'list':
+        await peer.getTasks(userId)
+        return
+      case 'get':
+        await peer.getTask(userId, taskId!)
+        return
+      case 'toggle':
+        await peer.toggleComplete(userId, taskId!)
+        return
+      case 'create':
+        return (await peer.createTask(userId, TASK_INPUT)).id
+      case 'update':
+        await peer.updateTask(userId, taskId!, TASK_PATCH)
         return
     }
   }
@@ -116,10 +181,12 @@ async function runLoad(
 
 /**
  * 32 workers share a pool of 10 and run the mix (70 % list, 10 % get, 10 %
- * toggle, 5 % create, 5 % update) for a fixed time, taskstore and raw `pg`
- * (with the driver's timestamp parser and with taskstore's) in rotating
- * segments with the same random choices. Tasks created under
- * load are deleted afterwards.
+ * toggle, 5 % create, 5 % update) for a fixed time, taskstore, raw `pg`
+ * (with the driver's timestamp parser and with taskstore's) and the peers
+ * in rotating segments with the same random choices. Every segment runs on
+ * a fresh pool, warmed untimed and closed afterwards, so only one client's
+ * connections are open at a time. Tasks created under load are deleted
+ * afterwards.
  */
 export async function runThroughputSuite(context: BenchContext, fixtures: Fixtures): Promise<ThroughputResult> {
   const { plan } = context
@@ -139,38 +206,44 @@ export async function runThroughputSuite(context: BenchContext, fixtures: Fixtur
       sentinel,
     ),
   }
-  const executors = {
-    store: storeExecutor(context.store),
-    raw: rawExecutor(context.raw, templates),
-    rawFastTimestamps: rawExecutor(context.rawFastTimestamps, templates),
-  }
-  const sides = Object.keys(executors) as (keyof typeof executors)[]
-  const totals = Object.fromEntries(
-    sides.map((side) => [side, { ops: 0, ms: 0, samples: [] as number[], errors: 0 }]),
-  ) as Record<keyof typeof executors, { ops: number; ms: number; samples: number[]; errors: number }>
+  const sides: LoadClient[] = [
+    { name: 'store', open: async () => storeClient(openStoreDatabase(plan)) },
+    { name: 'raw', open: async () => rawClient(openRawPool(plan), templates) },
+    { name: 'rawFastTimestamps', open: async () => rawClient(openRawPool(plan, { fastTimestamps: true }), templates) },
+    ...context.peers.map(({ name }) => ({
+      name,
+      open: async () => peerClient(await openPeer(name, peerOptions(plan))),
+    })),
+  ]
+  const totals: Record<string, { ops: number; ms: number; samples: number[]; errors: number }> = Object.fromEntries(
+    sides.map((side) => [side.name, { ops: 0, ms: 0, samples: [] as number[], errors: 0 }]),
+  )
   const created: number[] = []
-  try {
-    for (const side of sides) {
-      const warm = await runLoad(plan.throughputWorkers, WARM_UP_MS, 999, fixtures, executors[side])
+  /** Runs the load on fresh pools, warmed untimed first; returns the timed run. */
+  const segment = async (side: LoadClient, warmUpMs: number, durationMs: number, seed: number) => {
+    const client = await side.open()
+    try {
+      const warm = await runLoad(plan.throughputWorkers, warmUpMs, 999, fixtures, client.execute)
       created.push(...warm.createdIds)
+      const run = await runLoad(plan.throughputWorkers, durationMs, seed, fixtures, client.execute)
+      created.push(...run.createdIds)
+      return run
+    } finally {
+      await client.close()
     }
+  }
+  try {
+    for (const side of sides) await segment(side, WARM_UP_MS, 0, 999)
     for (let round = 0; round < plan.throughputRounds; round++) {
       // each client takes each place in the order equally often
       const order = sides.map((_, k) => sides[(k + round) % sides.length]!)
       for (const side of order) {
-        const run = await runLoad(
-          plan.throughputWorkers,
-          plan.throughputSegmentMs,
-          round + 1,
-          fixtures,
-          executors[side],
-        )
-        const total = totals[side]
+        const run = await segment(side, SEGMENT_WARM_UP_MS, plan.throughputSegmentMs, round + 1)
+        const total = totals[side.name]!
         total.ops += run.ops
         total.ms += run.elapsedMs
         total.errors += run.errors
         for (const sample of run.samplesUs) total.samples.push(sample)
-        created.push(...run.createdIds)
       }
     }
   } finally {
@@ -180,7 +253,7 @@ export async function runThroughputSuite(context: BenchContext, fixtures: Fixtur
       TASK_INPUT.title,
     ])
   }
-  const opsPerSec = (side: keyof typeof totals) => totals[side].ops / (totals[side].ms / 1000)
+  const opsPerSec = (side: string) => totals[side]!.ops / (totals[side]!.ms / 1000)
   const storeOpsPerSec = opsPerSec('store')
   const rawOpsPerSec = opsPerSec('raw')
   const rawFastTimestampsOpsPerSec = opsPerSec('rawFastTimestamps')
@@ -194,9 +267,22 @@ export async function runThroughputSuite(context: BenchContext, fixtures: Fixtur
     ratio: storeOpsPerSec / rawOpsPerSec,
     rawFastTimestampsOpsPerSec,
     ownCodeRatio: storeOpsPerSec / rawFastTimestampsOpsPerSec,
-    store: summarize(totals.store.samples),
-    raw: summarize(totals.raw.samples),
-    rawFastTimestamps: summarize(totals.rawFastTimestamps.samples),
-    errors: { store: totals.store.errors, raw: totals.raw.errors, rawFastTimestamps: totals.rawFastTimestamps.errors },
+    store: summarize(totals.store!.samples),
+    raw: summarize(totals.raw!.samples),
+    rawFastTimestamps: summarize(totals.rawFastTimestamps!.samples),
+    errors: {
+      store: totals.store!.errors,
+      raw: totals.raw!.errors,
+      rawFastTimestamps: totals.rawFastTimestamps!.errors,
+    },
+    ...(context.peers.length > 0 && {
+      peers: context.peers.map(({ name }) => ({
+        name,
+        opsPerSec: opsPerSec(name),
+        ratio: opsPerSec(name) / rawOpsPerSec,
+        latency: summarize(totals[name]!.samples),
+        errors: totals[name]!.errors,
+      })),
+    }),
   }
 }

@@ -22,6 +22,15 @@ describe('npm run bench: reading the command line', () => {
     expect(read.plan.dataset.heavyUsers).toEqual(expect.arrayContaining([10_000, 100_000]))
   })
 
+  test('the peers run in the full and the quick run alike, and --no-peers leaves them out', () => {
+    const plans = [[], ['--quick'], ['--no-peers'], ['--quick', '--no-peers']].map((argv) => {
+      const read = readPlan(argv, { DATABASE_URL: 'postgres://app' })
+      if (!('plan' in read)) throw new Error(read.error)
+      return read.plan.peers
+    })
+    expect(plans).toEqual([true, true, false, false])
+  })
+
   test('an unknown option is refused with the usage, non-zero', () => {
     const read = readPlan(['--fast'], { DATABASE_URL: 'postgres://app' })
     expect(read).toMatchObject({ exitCode: 1 })
