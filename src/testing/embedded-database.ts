@@ -26,7 +26,7 @@ export interface EmbeddedDatabaseOptions extends Pick<DatabaseOptions, 'log' | '
  *
  * PGlite is single-process, so a `dataDir` is locked while it is open (in
  * its `.taskstore-lock` folder): opening it again, from another process or
- * this one, throws a {@link ConfigError} naming the folder and the process
+ * this one, throws a `ConfigError` naming the folder and the process
  * that has it. The lock is released by `db.destroy()`, when opening fails,
  * and when the process exits; one left by a process that was killed is
  * taken over by the next open.
