@@ -58,10 +58,11 @@ const QUICK_DATASET: DatasetSpec = {
   seedVersion: SEED_VERSION,
 }
 
-const USAGE = `Usage: npm run bench [-- --quick] [-- --reseed] [-- --no-peers]
+const USAGE = `Usage: npm run bench [-- --quick] [-- --reseed] [-- --peers | --no-peers]
 
 The peers (plain Kysely, Drizzle, postgres.js and Prisma doing the same
-operations) run unless --no-peers leaves them out.
+operations) run in the full run unless --no-peers leaves them out, and in
+the quick run with --peers.
 
 Set BENCH_DATABASE_URL (or DATABASE_URL) to a PostgreSQL URL, for example
   BENCH_DATABASE_URL=postgres://user@127.0.0.1:5432/db npm run bench
@@ -73,7 +74,7 @@ export function readPlan(
   argv: readonly string[],
   env: NodeJS.ProcessEnv,
 ): { plan: BenchPlan } | { error: string; exitCode: number } {
-  const unknown = argv.filter((arg) => !['--quick', '--reseed', '--no-peers', '--help'].includes(arg))
+  const unknown = argv.filter((arg) => !['--quick', '--reseed', '--peers', '--no-peers', '--help'].includes(arg))
   if (argv.includes('--help')) return { error: USAGE, exitCode: 0 }
   if (unknown.length > 0) return { error: `Unknown option ${unknown.join(' ')}\n\n${USAGE}`, exitCode: 1 }
   const connectionString = env.BENCH_DATABASE_URL || env.DATABASE_URL
@@ -84,7 +85,11 @@ export function readPlan(
     }
   }
   const quick = argv.includes('--quick')
-  const peers = !argv.includes('--no-peers')
+  if (argv.includes('--peers') && argv.includes('--no-peers')) {
+    return { error: `Both --peers and --no-peers given: choose one\n\n${USAGE}`, exitCode: 1 }
+  }
+  // about doubles a quick run, which CI makes on every change
+  const peers = argv.includes('--peers') || (!quick && !argv.includes('--no-peers'))
   const plan: BenchPlan = quick
     ? {
         mode: 'quick',

@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --reseed] [-- --no-peers]`: taskstore against raw pg and its peers on a seeded dataset. See bench/README.md.
+// `npm run bench [-- --quick] [-- --reseed] [-- --peers | --no-peers]`: taskstore against raw pg and its peers on a seeded dataset. See bench/README.md.
 import { mkdir, writeFile } from 'node:fs/promises'
 import { readPlan } from './bench-config.js'
 import { closeContext, connectPeers, loadFixtures, openContext, warmPools } from './bench-context.js'

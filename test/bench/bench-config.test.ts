@@ -22,13 +22,14 @@ describe('npm run bench: reading the command line', () => {
     expect(read.plan.dataset.heavyUsers).toEqual(expect.arrayContaining([10_000, 100_000]))
   })
 
-  test('the peers run in the full and the quick run alike, and --no-peers leaves them out', () => {
-    const plans = [[], ['--quick'], ['--no-peers'], ['--quick', '--no-peers']].map((argv) => {
+  test('the peers run in the full run unless --no-peers, and in the quick run only with --peers', () => {
+    const plans = [[], ['--no-peers'], ['--quick'], ['--quick', '--peers']].map((argv) => {
       const read = readPlan(argv, { DATABASE_URL: 'postgres://app' })
       if (!('plan' in read)) throw new Error(read.error)
       return read.plan.peers
     })
-    expect(plans).toEqual([true, true, false, false])
+    expect(plans).toEqual([true, false, false, true])
+    expect(readPlan(['--peers', '--no-peers'], { DATABASE_URL: 'postgres://app' })).toMatchObject({ exitCode: 1 })
   })
 
   test('an unknown option is refused with the usage, non-zero', () => {
