@@ -17,6 +17,7 @@ export {
   MigrationError,
   NotFoundError,
   TaskstoreError,
+  type TaskstoreErrorClass,
   type TaskstoreErrorCode,
   ValidationError,
   type ValidationIssue,

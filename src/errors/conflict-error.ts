@@ -1,4 +1,4 @@
-import { TaskstoreError } from './taskstore-error.js'
+import { brandErrorClass, TaskstoreErrorBase } from './taskstore-error.js'
 
 /**
  * A unique value is already taken (an email address, in any letter case).
@@ -8,7 +8,10 @@ import { TaskstoreError } from './taskstore-error.js'
  * await users.createUser({ email: 'ADA@example.com' }).catch((error) => error instanceof ConflictError)
  * ```
  */
-export class ConflictError extends TaskstoreError {
-  readonly code = 'conflict'
+export class ConflictError extends TaskstoreErrorBase {
+  static {
+    brandErrorClass(ConflictError, 'conflict')
+  }
+  readonly code = 'conflict' as const
   override name = 'ConflictError'
 }
