@@ -18,6 +18,7 @@ export {
   MigrationError,
   NotFoundError,
   TaskstoreError,
+  type TaskstoreErrorClass,
   type TaskstoreErrorCode,
   ValidationError,
   type ValidationIssue,

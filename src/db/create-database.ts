@@ -1,6 +1,7 @@
 import type { ConnectionOptions } from 'node:tls'
 import { type Dialect, Kysely, type LogEvent, PostgresDialect } from 'kysely'
 import { ConfigError } from '../errors/index.js'
+import { type PoolOptions, resolveConnectionOptions } from './connection-options.js'
 import { checkSchemaName, DEFAULT_SCHEMA } from './database-schema.js'
 import { createDirectQuery, type QueryReporter, registerDirectQuery } from './direct-query.js'
 import type { GuardedPool } from './discard-broken-clients.js'
@@ -8,21 +9,12 @@ import { GuardedDialect, toUnavailableIfConnectionFailure } from './guarded-dial
 import { createNeonPool, type NeonSettings } from './neon-pool.js'
 import { createPgPool } from './pg-pool.js'
 import { redact, redactError, rememberSecretsOf } from './redaction.js'
-import { DEFAULT_RETRY, type RetryOptions } from './retry-policy.js'
+import type { RetryOptions } from './retry-policy.js'
 import type { Database } from './taskstore-database.js'
 import { resolveTls } from './tls-config.js'
 
+export type { PoolOptions } from './connection-options.js'
 export type { Database } from './taskstore-database.js'
-
-/** Pool sizing. The defaults suit serverless hosts: few connections, idle ones recycled. */
-export interface PoolOptions {
-  /** Most connections open at once. Default 5. */
-  readonly max?: number
-  /** Close a connection idle this long. Default 10,000 ms. */
-  readonly idleTimeoutMillis?: number
-  /** Give up opening a connection after this long. Default 5,000 ms. */
-  readonly connectionTimeoutMillis?: number
-}
 
 /** One event per query, given to the `log` hook. */
 export interface QueryLogEvent {
@@ -62,8 +54,6 @@ export interface DatabaseOptions {
   readonly logParameters?: boolean
 }
 
-const DEFAULT_POOL: Required<PoolOptions> = { max: 5, idleTimeoutMillis: 10_000, connectionTimeoutMillis: 5_000 }
-
 /**
  * Opens a Kysely database for taskstore: node-postgres, the Neon serverless
  * driver, or any Kysely dialect. Drivers are imported only when used, and
@@ -79,11 +69,12 @@ const DEFAULT_POOL: Required<PoolOptions> = { max: 5, idleTimeoutMillis: 10_000,
  */
 export function createDatabase(options: DatabaseOptions = {}): Kysely<Database> {
   const schema = checkSchemaName(options.schema ?? DEFAULT_SCHEMA)
-  const retry = { ...DEFAULT_RETRY, ...options.retry }
-  if (!Number.isInteger(retry.attempts) || retry.attempts < 1 || retry.baseDelayMs < 0 || retry.maxDelayMs < 0) {
-    throw new ConfigError('Invalid retry option: attempts must be an integer ≥ 1 and delays ≥ 0.')
+  const settings = resolveConnectionOptions(options)
+  if (options.log !== undefined && typeof options.log !== 'function') {
+    throw new ConfigError('Invalid log option: pass a function that takes one event, (event) => void.')
   }
-  const connection = options.dialect ? undefined : connectionDialect(options)
+  const { retry } = settings
+  const connection = options.dialect ? undefined : connectionDialect(options, settings)
   const report = options.log && queryReporter(options.log, options.logParameters === true)
   const dialect = new GuardedDialect(options.dialect ?? connection!.dialect, retry)
   const db = new Kysely<Database>({ dialect, log: report && kyselyLog(report) }).withSchema(schema)
@@ -107,7 +98,10 @@ interface PooledDialect {
   readonly getPool: () => Promise<GuardedPool>
 }
 
-function connectionDialect(options: DatabaseOptions): PooledDialect {
+function connectionDialect(
+  options: DatabaseOptions,
+  { pool, statementTimeoutMs }: ReturnType<typeof resolveConnectionOptions>,
+): PooledDialect {
   const connectionString = options.connectionString ?? process.env.DATABASE_URL
   if (!connectionString) {
     throw new ConfigError(
@@ -120,9 +114,7 @@ function connectionDialect(options: DatabaseOptions): PooledDialect {
     throw new ConfigError(`Unknown driver "${String(driver)}": use 'pg' or 'neon'.`)
   }
   const tls = resolveTls(connectionString, options.ssl)
-  const pool = { ...DEFAULT_POOL, ...options.pool }
-  if (!Number.isInteger(pool.max) || pool.max < 1) throw new ConfigError('Invalid pool.max: use an integer ≥ 1.')
-  const settings = { tls, pool, statementTimeoutMs: options.statementTimeoutMs }
+  const settings = { tls, pool, statementTimeoutMs }
   const createPool: () => Promise<GuardedPool> =
     driver === 'neon' ? () => createNeonPool({ ...settings, neon: options.neon ?? {} }) : () => createPgPool(settings)
   let opened: Promise<GuardedPool> | undefined

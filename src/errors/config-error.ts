@@ -1,4 +1,4 @@
-import { TaskstoreError } from './taskstore-error.js'
+import { brandErrorClass, TaskstoreErrorBase } from './taskstore-error.js'
 
 /**
  * Configuration is missing or malformed; the message names what to set.
@@ -12,7 +12,10 @@ import { TaskstoreError } from './taskstore-error.js'
  * }
  * ```
  */
-export class ConfigError extends TaskstoreError {
-  readonly code = 'config'
+export class ConfigError extends TaskstoreErrorBase {
+  static {
+    brandErrorClass(ConfigError, 'config')
+  }
+  readonly code = 'config' as const
   override name = 'ConfigError'
 }

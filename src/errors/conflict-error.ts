@@ -1,4 +1,4 @@
-import { TaskstoreError } from './taskstore-error.js'
+import { brandErrorClass, TaskstoreErrorBase } from './taskstore-error.js'
 
 /** The unique field a {@link ConflictError} is about. */
 export type ConflictField = 'email' | 'id'
@@ -15,8 +15,11 @@ export type ConflictField = 'email' | 'id'
  * })
  * ```
  */
-export class ConflictError extends TaskstoreError {
-  readonly code = 'conflict'
+export class ConflictError extends TaskstoreErrorBase {
+  static {
+    brandErrorClass(ConflictError, 'conflict')
+  }
+  readonly code = 'conflict' as const
   override name = 'ConflictError'
   readonly field: ConflictField
 

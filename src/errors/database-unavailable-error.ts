@@ -1,4 +1,4 @@
-import { TaskstoreError } from './taskstore-error.js'
+import { brandErrorClass, TaskstoreErrorBase } from './taskstore-error.js'
 
 /**
  * The database could not be reached (after the configured retries) or the
@@ -13,7 +13,10 @@ import { TaskstoreError } from './taskstore-error.js'
  * })
  * ```
  */
-export class DatabaseUnavailableError extends TaskstoreError {
-  readonly code = 'unavailable'
+export class DatabaseUnavailableError extends TaskstoreErrorBase {
+  static {
+    brandErrorClass(DatabaseUnavailableError, 'unavailable')
+  }
+  readonly code = 'unavailable' as const
   override name = 'DatabaseUnavailableError'
 }

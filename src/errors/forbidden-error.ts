@@ -1,4 +1,4 @@
-import { TaskstoreError } from './taskstore-error.js'
+import { brandErrorClass, TaskstoreErrorBase } from './taskstore-error.js'
 
 /**
  * The task exists but belongs to another user; nothing was read or changed.
@@ -8,7 +8,10 @@ import { TaskstoreError } from './taskstore-error.js'
  * await tasks.getTask(otherUserId, taskId).catch((error) => error instanceof ForbiddenError) // true
  * ```
  */
-export class ForbiddenError extends TaskstoreError {
-  readonly code = 'forbidden'
+export class ForbiddenError extends TaskstoreErrorBase {
+  static {
+    brandErrorClass(ForbiddenError, 'forbidden')
+  }
+  readonly code = 'forbidden' as const
   override name = 'ForbiddenError'
 }

@@ -4,5 +4,10 @@ export { DatabaseUnavailableError } from './database-unavailable-error.js'
 export { ForbiddenError } from './forbidden-error.js'
 export { MigrationError } from './migration-error.js'
 export { NotFoundError } from './not-found-error.js'
-export { isTaskstoreError, TaskstoreError, type TaskstoreErrorCode } from './taskstore-error.js'
+export {
+  isTaskstoreError,
+  TaskstoreError,
+  type TaskstoreErrorClass,
+  type TaskstoreErrorCode,
+} from './taskstore-error.js'
 export { ValidationError, type ValidationIssue } from './validation-error.js'

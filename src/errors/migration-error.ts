@@ -1,4 +1,4 @@
-import { TaskstoreError } from './taskstore-error.js'
+import { brandErrorClass, TaskstoreErrorBase } from './taskstore-error.js'
 
 /**
  * A migration failed; `migrationName` names it. The step was rolled back.
@@ -11,8 +11,11 @@ import { TaskstoreError } from './taskstore-error.js'
  * })
  * ```
  */
-export class MigrationError extends TaskstoreError {
-  readonly code = 'migration'
+export class MigrationError extends TaskstoreErrorBase {
+  static {
+    brandErrorClass(MigrationError, 'migration')
+  }
+  readonly code = 'migration' as const
   override name = 'MigrationError'
   readonly migrationName: string | null
 

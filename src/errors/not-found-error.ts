@@ -1,4 +1,4 @@
-import { TaskstoreError } from './taskstore-error.js'
+import { brandErrorClass, TaskstoreErrorBase } from './taskstore-error.js'
 
 /**
  * The task or user does not exist.
@@ -8,7 +8,10 @@ import { TaskstoreError } from './taskstore-error.js'
  * await users.getUser('no-such-id').catch((error) => error instanceof NotFoundError) // true
  * ```
  */
-export class NotFoundError extends TaskstoreError {
-  readonly code = 'not_found'
+export class NotFoundError extends TaskstoreErrorBase {
+  static {
+    brandErrorClass(NotFoundError, 'not_found')
+  }
+  readonly code = 'not_found' as const
   override name = 'NotFoundError'
 }

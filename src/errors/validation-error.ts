@@ -1,4 +1,4 @@
-import { TaskstoreError } from './taskstore-error.js'
+import { brandErrorClass, TaskstoreErrorBase } from './taskstore-error.js'
 
 /** One problem found in an input: where it is and what is wrong with it. */
 export interface ValidationIssue {
@@ -18,8 +18,11 @@ export interface ValidationIssue {
  * }
  * ```
  */
-export class ValidationError extends TaskstoreError {
-  readonly code = 'validation'
+export class ValidationError extends TaskstoreErrorBase {
+  static {
+    brandErrorClass(ValidationError, 'validation')
+  }
+  readonly code = 'validation' as const
   override name = 'ValidationError'
   readonly issues: readonly ValidationIssue[]
 

@@ -40,6 +40,7 @@ interface CountRow {
  *
  * @example
  * ```ts
+ * import { QueryRunner } from './query-runner.js'
  * const counter = createTaskCounter(db, new QueryRunner(db), false)
  * const { total, completed, pending } = await counter.count('user-1')
  * ```

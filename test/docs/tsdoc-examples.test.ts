@@ -5,7 +5,7 @@ import { expect, test } from 'vitest'
 import { REPO_ROOT } from '../support/child-process.js'
 
 // Each @example becomes a module of its own here, type-checked with the project's settings.
-const OUT_DIR = join(REPO_ROOT, 'node_modules', '.cache', 'tsdoc-examples')
+const OUT_DIR = join(REPO_ROOT, 'node_modules', '.cache', `tsdoc-examples-${process.pid}`)
 
 /**
  * What an example may take as given, as a reader of the docs would: an open
@@ -60,9 +60,12 @@ function examplesIn(file: string, text: string): Example[] {
 }
 
 function exportedNames(text: string): string[] {
-  return [...text.matchAll(/^export (?:async )?(?:function|const|class|interface|type|abstract class) (\w+)/gm)].map(
-    (match) => match[1]!,
-  )
+  return unique(text.matchAll(/^export (?:async )?(?:function|const|class|interface|type|abstract class) (\w+)/gm))
+}
+
+/** A value and a type of one name (`TaskstoreError`) are imported once. */
+function unique(matches: Iterable<RegExpMatchArray>): string[] {
+  return [...new Set([...matches].map((match) => match[1]!))]
 }
 
 test('every @example in the TSDoc type-checks against the package', async () => {
@@ -139,5 +142,6 @@ test('every @example in the TSDoc type-checks against the package', async () => 
       const entry = written.find((candidate) => candidate.path === diagnostic.file!.fileName)!
       return `${entry.example.file}:${entry.example.line}: ${ts.flattenDiagnosticMessageText(diagnostic.messageText, ' ')}`
     })
+  await rm(OUT_DIR, { recursive: true, force: true })
   expect(problems).toEqual([])
 }, 120_000)

@@ -1,7 +1,7 @@
 import net from 'node:net'
 import { type Kysely, sql } from 'kysely'
 import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from 'vitest'
-import { ConfigError, createDatabase, DatabaseUnavailableError, TaskstoreError } from '../../src/index.js'
+import { ConfigError, createDatabase, DatabaseUnavailableError } from '../../src/index.js'
 import { type PgBouncer, pgbouncerUnavailableReason, startPgBouncer } from '../support/pgbouncer.js'
 import {
   freePort,
@@ -210,7 +210,7 @@ describe.skipIf(serverSkip !== null)(`secrets${skipNote}`, () => {
   test('the scanner finds a password hidden deep in a cause chain (so the scan below can fail)', () => {
     const probe = new SecretWitness()
     const inner = Object.assign(new Error('connect failed'), { config: { url: `postgres://u:${PASSWORD()}@h/d` } })
-    probe.capture(new TaskstoreErrorProbe('outer', { cause: new Error('middle', { cause: inner }) }))
+    probe.capture(new DatabaseUnavailableError('outer', { cause: new Error('middle', { cause: inner }) }))
     expect(probe.leaks([PASSWORD()])).not.toEqual([])
   })
 
@@ -220,7 +220,3 @@ describe.skipIf(serverSkip !== null)(`secrets${skipNote}`, () => {
     expect(witness.leaks([PASSWORD(), `${PASSWORD()}-wrong`])).toEqual([])
   })
 })
-
-class TaskstoreErrorProbe extends TaskstoreError {
-  readonly code = 'unavailable'
-}
