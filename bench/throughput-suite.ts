@@ -14,7 +14,7 @@ import type { PeerClient, PeerName } from './peers/peer-client.js'
 import { quote } from './seed-dataset.js'
 import { type QueryTemplate, runTemplate, type Slots } from './sql-recorder.js'
 import { type LatencySummary, seededRandom, summarize } from './stats.js'
-import { createTaskStore, type TaskStore } from './subject.js'
+import { createTaskStore } from './subject.js'
 
 /** One peer under the mixed load. */
 export interface PeerThroughput {
@@ -85,7 +85,7 @@ interface LoadClient {
 }
 
 function storeClient(db: Kysely<Database>) {
-  return { execute: storeExecutor(createTaskStore(db)), close: () => db.destroy() }
+  return { execute: clientExecutor(createTaskStore(db)), close: () => db.destroy() }
 }
 
 function rawClient(pool: pg.Pool, templates: Readonly<Record<MixOp, QueryTemplate>>) {
@@ -93,46 +93,34 @@ function rawClient(pool: pg.Pool, templates: Readonly<Record<MixOp, QueryTemplat
 }
 
 function peerClient(peer: PeerClient) {
-  return { execute: peerExecutor(peer), close: () => peer.close() }
+  return { execute: clientExecutor(peer), close: () => peer.close() }
 }
 
-function storeExecutor(store: TaskStore): Executor {
+/** What the mix calls: the store's methods, which every peer has too. */
+interface MixClient {
+  getTasks(userId: string): Promise<unknown>
+  getTask(userId: string, taskId: number): Promise<unknown>
+  toggleComplete(userId: string, taskId: number): Promise<unknown>
+  createTask(userId: string, input: typeof TASK_INPUT): Promise<{ id: number }>
+  updateTask(userId: string, taskId: number, patch: typeof TASK_PATCH): Promise<unknown>
+}
+
+function clientExecutor(client: MixClient): Executor {
   return async (op, { userId, taskId }) => {
     switch (op) {
       case 'list':
-        await store.getTasks(userId)
+        await client.getTasks(userId)
         return
       case 'get':
-        await store.getTask(userId, taskId!)
+        await client.getTask(userId, taskId!)
         return
       case 'toggle':
-        await store.toggleComplete(userId, taskId!)
+        await client.toggleComplete(userId, taskId!)
         return
       case 'create':
-        return (await store.createTask(userId, TASK_INPUT)).id
+        return (await client.createTask(userId, TASK_INPUT)).id
       case 'update':
-        await store.updateTask(userId, taskId!, TASK_PATCH)
-        return
-    }
-  }
-}
-
-function peerExecutor(peer: PeerClient): Executor {
-  return async (op, { userId, taskId }) => {
-    switch (op) {
-      case 'list':
-        await peer.getTasks(userId)
-        return
-      case 'get':
-        await peer.getTask(userId, taskId!)
-        return
-      case 'toggle':
-        await peer.toggleComplete(userId, taskId!)
-        return
-      case 'create':
-        return (await peer.createTask(userId, TASK_INPUT)).id
-      case 'update':
-        await peer.updateTask(userId, taskId!, TASK_PATCH)
+        await client.updateTask(userId, taskId!, TASK_PATCH)
         return
     }
   }
