@@ -1,12 +1,14 @@
 import type { ConnectionOptions } from 'node:tls'
 import { type Dialect, Kysely, type LogEvent, PostgresDialect } from 'kysely'
 import { ConfigError } from '../errors/index.js'
+import { classifyConnectionError } from './classify-connection-error.js'
 import { type PoolOptions, resolveConnectionOptions } from './connection-options.js'
 import type { DB } from './database.js'
+import { DatabaseLifecycle } from './database-lifecycle.js'
 import { DEFAULT_SCHEMA, SCHEMA_NAME } from './database-schema.js'
 import { createDirectQuery, type QueryReporter, registerDirectQuery } from './direct-query.js'
 import type { GuardedPool } from './discard-broken-clients.js'
-import { GuardedDialect, toUnavailableIfConnectionFailure } from './guarded-dialect.js'
+import { GuardedDialect } from './guarded-dialect.js'
 import { createNeonPool, type NeonSettings } from './neon-pool.js'
 import { createPgPool } from './pg-pool.js'
 import { redact, redactError, rememberSecretsOf } from './redaction.js'
@@ -61,6 +63,9 @@ export interface DatabaseOptions {
  * driver, or any Kysely dialect. Drivers are imported only when used, and
  * connecting happens on the first query.
  *
+ * Calls still in flight when `db.destroy()` runs settle with a
+ * `DatabaseUnavailableError`, as does every call made after it.
+ *
  * @throws {ConfigError} when no connection string or dialect is given, or an option is malformed.
  * @example
  * ```ts
@@ -80,19 +85,27 @@ export function createDatabase(options: DatabaseOptions = {}): Kysely<Database> 
   if (options.log !== undefined && typeof options.log !== 'function') {
     throw new ConfigError('Invalid log option: pass a function that takes one event, (event) => void.')
   }
-  const { retry } = settings
-  const connection = options.dialect ? undefined : connectionDialect(options, settings)
+  const lifecycle = new DatabaseLifecycle()
+  const connection = options.dialect ? undefined : connectionDialect(options, settings, lifecycle)
   const report = options.log && queryReporter(options.log, options.logParameters === true)
-  const dialect = new GuardedDialect(options.dialect ?? connection!.dialect, retry)
+  const dialect = new GuardedDialect(options.dialect ?? connection!.dialect, settings.retry, lifecycle)
   const db = new Kysely<Database>({ dialect, log: report && kyselyLog(report) }).withSchema(schema)
+  // Kysely skips its driver's destroy() when nothing was ever queried, and
+  // would then carry on as if never closed: mark the database closed first.
+  const destroy = db.destroy.bind(db)
+  db.destroy = () => {
+    lifecycle.close()
+    return destroy()
+  }
   if (connection) {
     registerDirectQuery(
       db,
       createDirectQuery({
         getPool: connection.getPool,
-        retry,
+        retry: settings.retry,
         initialize: () => db.connection().execute(async () => {}),
         report,
+        lifecycle,
       }),
     )
   }
@@ -108,6 +121,7 @@ interface PooledDialect {
 function connectionDialect(
   options: DatabaseOptions,
   { pool, statementTimeoutMs }: ReturnType<typeof resolveConnectionOptions>,
+  lifecycle: DatabaseLifecycle,
 ): PooledDialect {
   const connectionString = options.connectionString ?? process.env.DATABASE_URL
   if (!connectionString) {
@@ -125,7 +139,12 @@ function connectionDialect(
   const createPool: () => Promise<GuardedPool> =
     driver === 'neon' ? () => createNeonPool({ ...settings, neon: options.neon ?? {} }) : () => createPgPool(settings)
   let opened: Promise<GuardedPool> | undefined
-  const getPool = () => (opened ??= createPool())
+  const getPool = () =>
+    (opened ??= createPool().then((guarded) => {
+      // Hand back the clients of calls in flight, so the pool can end without waiting for them.
+      lifecycle.onClose(() => guarded.abortCheckedOut())
+      return guarded
+    }))
   return { dialect: new PostgresDialect({ pool: getPool }), getPool }
 }
 
@@ -135,7 +154,7 @@ function queryReporter(log: (event: QueryLogEvent) => void, withParameters: bool
       sql: redact(sql),
       durationMs,
       ...(withParameters && { parameters }),
-      ...(error !== undefined && { error: redactError(toUnavailableIfConnectionFailure(error)) }),
+      ...(error !== undefined && { error: redactError(classifyConnectionError(error)) }),
     }
     try {
       log(event)

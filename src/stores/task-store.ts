@@ -225,7 +225,7 @@ export function createTaskStore(db: Kysely<Database>): TaskStore {
           priority: task.priority ?? 3,
           completed: task.completed ?? false,
         },
-        { missingReference: `User ${owner} does not exist` },
+        { missingReference: `User ${owner} does not exist`, generatesId: 'The tasks table' },
       )
       return rows[0]!
     },

@@ -31,6 +31,24 @@ export interface MemoryDatabaseOptions {
  * ```
  */
 export async function createMemoryDatabase(options: MemoryDatabaseOptions = {}): Promise<Kysely<Database>> {
+  const db = createDatabase({ dialect: await createMemoryDialect(options.schema), schema: options.schema })
+  await migrateOrClose(db)
+  return db
+}
+
+/**
+ * A Kysely dialect over a fresh, empty pg-mem database, with the functions
+ * taskstore's schema needs registered; `scopedSchema` names the schema besides
+ * `public` that its introspection reports.
+ *
+ * @internal For tests that open the database themselves (`createDatabase({ dialect, log })`).
+ * @example
+ * ```ts
+ * const db = createDatabase({ dialect: await createMemoryDialect(), log: console.log })
+ * await migrateToLatest(db)
+ * ```
+ */
+export async function createMemoryDialect(scopedSchema = 'public'): Promise<MemoryDialect> {
   const { newDb, DataType } = await importPeer('pg-mem', () => import('pg-mem'))
   const mem = newDb({ noAstCoverageCheck: true })
   for (const schemaName of ['public', 'pg_catalog']) {
@@ -67,10 +85,8 @@ export async function createMemoryDatabase(options: MemoryDatabaseOptions = {}):
   }
   const catalog = {
     // pg-mem has no information_schema.schemata; only these two schemas matter here.
-    listSchemaNames: () => [...new Set(['public', options.schema ?? 'public'])].filter(schemaExists),
+    listSchemaNames: () => [...new Set(['public', scopedSchema])].filter(schemaExists),
     listTableNames: (schemaName: string) => [...mem.getSchema(schemaName).listTables()].map((table) => table.name),
   }
-  const db = createDatabase({ dialect: new MemoryDialect(new Pool(), catalog), schema: options.schema })
-  await migrateOrClose(db)
-  return db
+  return new MemoryDialect(new Pool(), catalog)
 }
