@@ -1,34 +1,25 @@
 import type { ConnectionOptions } from 'node:tls'
-import { type Dialect, Kysely, type LogEvent, PostgresDialect } from 'kysely'
+import { type Dialect, Kysely, PostgresDialect } from 'kysely'
 import { ConfigError } from '../errors/index.js'
-import { classifyConnectionError } from './classify-connection-error.js'
 import { type PoolOptions, resolveConnectionOptions } from './connection-options.js'
 import type { DB } from './database.js'
 import { DatabaseLifecycle } from './database-lifecycle.js'
 import { DEFAULT_SCHEMA, SCHEMA_NAME } from './database-schema.js'
-import { createDirectQuery, type QueryReporter, registerDirectQuery } from './direct-query.js'
+import { createDirectQuery, registerDirectQuery } from './direct-query.js'
 import type { GuardedPool } from './discard-broken-clients.js'
 import { GuardedDialect } from './guarded-dialect.js'
 import { createNeonPool, type NeonSettings } from './neon-pool.js'
 import { createPgPool } from './pg-pool.js'
-import { redact, redactError, rememberSecretsOf } from './redaction.js'
+import { createQueryReporter, kyselyLog, type QueryLogEvent } from './query-reporter.js'
+import { rememberSecretsOf } from './redaction.js'
 import type { RetryOptions } from './retry-policy.js'
 import { resolveTls } from './tls-config.js'
 
 export type { PoolOptions } from './connection-options.js'
+export type { QueryLogEvent } from './query-reporter.js'
 
 /** The tables taskstore manages, as Kysely sees them. */
 export type Database = DB
-
-/** One event per query, given to the `log` hook. */
-export interface QueryLogEvent {
-  readonly sql: string
-  readonly durationMs: number
-  /** Present only when `logParameters: true` was passed. */
-  readonly parameters?: readonly unknown[]
-  /** The error the query failed with, passwords removed. */
-  readonly error?: unknown
-}
 
 /** Options of {@link createDatabase}. */
 export interface DatabaseOptions {
@@ -52,9 +43,16 @@ export interface DatabaseOptions {
    * a `ConfigError`: set it on the role instead (`ALTER ROLE … SET statement_timeout`).
    */
   readonly statementTimeoutMs?: number
-  /** Receives one event per query. */
+  /**
+   * Receives one event per query. A hook that throws or returns a rejected
+   * promise never breaks the query or the process.
+   */
   readonly log?: (event: QueryLogEvent) => void
-  /** Include bound parameters in log events. Default false: they may hold personal data. */
+  /**
+   * Include bound parameters, and the values in the server's error detail
+   * (`Key (email)=(…)`), in log events. Default false: they may hold
+   * personal data. Password hashes are never included.
+   */
   readonly logParameters?: boolean
 }
 
@@ -87,7 +85,7 @@ export function createDatabase(options: DatabaseOptions = {}): Kysely<Database> 
   }
   const lifecycle = new DatabaseLifecycle()
   const connection = options.dialect ? undefined : connectionDialect(options, settings, lifecycle)
-  const report = options.log && queryReporter(options.log, options.logParameters === true)
+  const report = options.log && createQueryReporter(options.log, options.logParameters === true)
   const dialect = new GuardedDialect(options.dialect ?? connection!.dialect, settings.retry, lifecycle)
   const db = new Kysely<Database>({ dialect, log: report && kyselyLog(report) }).withSchema(schema)
   // Kysely skips its driver's destroy() when nothing was ever queried, and
@@ -146,30 +144,4 @@ function connectionDialect(
       return guarded
     }))
   return { dialect: new PostgresDialect({ pool: getPool }), getPool }
-}
-
-function queryReporter(log: (event: QueryLogEvent) => void, withParameters: boolean): QueryReporter {
-  return (sql, parameters, durationMs, error) => {
-    const event: QueryLogEvent = {
-      sql: redact(sql),
-      durationMs,
-      ...(withParameters && { parameters }),
-      ...(error !== undefined && { error: redactError(classifyConnectionError(error)) }),
-    }
-    try {
-      log(event)
-    } catch {
-      // a failing log hook must not fail the query it reports on
-    }
-  }
-}
-
-function kyselyLog(report: QueryReporter) {
-  return (event: LogEvent): void =>
-    report(
-      event.query.sql,
-      event.query.parameters,
-      event.queryDurationMillis,
-      event.level === 'error' ? event.error : undefined,
-    )
 }

@@ -3,13 +3,11 @@ import { classifyConnectionError } from './classify-connection-error.js'
 import { explainRejectedStartupParameter, isTransientConnectionFailure } from './connection-failure.js'
 import { closedDatabaseError, type DatabaseLifecycle } from './database-lifecycle.js'
 import { endsSession, type GuardedPool } from './discard-broken-clients.js'
+import type { QueryReporter } from './query-reporter.js'
 import { backoffDelay, type RetryOptions } from './retry-policy.js'
 
 /** Sends one statement, already compiled, and returns its rows. */
 export type DirectQuery = <Row>(sql: string, parameters: readonly unknown[]) => Promise<QueryResult<Row>>
-
-/** Reports one finished statement to the host's `log` hook. */
-export type QueryReporter = (sql: string, parameters: readonly unknown[], durationMs: number, error?: unknown) => void
 
 const DIRECT_QUERIES = new WeakMap<Kysely<any>, DirectQuery>()
 const AFFECTS_ROWS = new Set(['INSERT', 'UPDATE', 'DELETE', 'MERGE'])
