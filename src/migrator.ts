@@ -1,8 +1,8 @@
 import { type Kysely, sql, type Transaction } from 'kysely'
 import { MIGRATIONS, type MigrationContext, type TaskstoreMigration } from '../migrations/index.js'
+import { classifyConnectionError } from './db/classify-connection-error.js'
 import { checkSchemaName, schemaOf } from './db/database-schema.js'
-import { toUnavailableIfConnectionFailure } from './db/guarded-dialect.js'
-import { redact, redactError } from './db/redaction.js'
+import { safeMessage, withoutErrorDetail } from './db/error-detail.js'
 import { MigrationError, TaskstoreError } from './errors/index.js'
 import { isEmulatedPostgres } from './testing/emulation.js'
 
@@ -44,7 +44,7 @@ export interface MigrationRun {
  *
  * @throws {MigrationError} naming the step that failed.
  * @throws {DatabaseUnavailableError} when the database cannot be reached.
- * @throws {ConfigError} when the schema is not a plain lower-case identifier, before any SQL.
+ * @throws {ConfigError} when the schema is not a plain lower-case identifier (before any SQL), when the server refuses the login, or the database does not exist.
  * @example
  * ```ts
  * const { applied } = await migrateToLatest(db)
@@ -63,7 +63,7 @@ export async function migrateToLatest<DB>(
  *
  * @throws {MigrationError} naming the step that failed.
  * @throws {DatabaseUnavailableError} when the database cannot be reached.
- * @throws {ConfigError} when the schema is not a plain lower-case identifier, before any SQL.
+ * @throws {ConfigError} when the schema is not a plain lower-case identifier (before any SQL), when the server refuses the login, or the database does not exist.
  * @example
  * ```ts
  * const { applied } = await migrateDown(db)
@@ -81,7 +81,7 @@ export async function migrateDown<DB>(
  * Lists every migration the package ships, with when it ran or `null`.
  *
  * @throws {DatabaseUnavailableError} when the database cannot be reached.
- * @throws {ConfigError} when the schema is not a plain lower-case identifier, before any SQL.
+ * @throws {ConfigError} when the schema is not a plain lower-case identifier (before any SQL), when the server refuses the login, or the database does not exist.
  * @example
  * ```ts
  * for (const { name, executedAt } of await migrationStatus(db)) {
@@ -275,11 +275,12 @@ function checkExecutedPrefix(executed: readonly ExecutedMigration[], migrations:
   return recorded.size
 }
 
+// A database that cannot be reached or logged into is not a failed migration: retrying or fixing the URL helps.
 function asMigrationError(error: unknown, step: string | null, summary: string): TaskstoreError {
   if (error instanceof MigrationError) return error
-  const mapped = toUnavailableIfConnectionFailure(error)
-  if (mapped instanceof TaskstoreError && (mapped.code === 'unavailable' || mapped.code === 'config')) return mapped
-  const cause = redactError(error)
-  const detail = error instanceof Error ? error.message : String(error)
-  return new MigrationError(redact(`${summary}: ${detail}`), step, { cause })
+  const classified = classifyConnectionError(error)
+  if (classified instanceof TaskstoreError && (classified.code === 'unavailable' || classified.code === 'config')) {
+    return classified
+  }
+  return new MigrationError(`${summary}: ${safeMessage(error)}`, step, { cause: withoutErrorDetail(error) })
 }

@@ -179,7 +179,7 @@ describe('createDatabase connection failures', () => {
     expect(server.connections()).toBe(1)
   })
 
-  test('a server that is starting up (57P03) is retried; refused credentials (28P01) are not', async () => {
+  test('a server that is starting up (57P03) is retried; refused credentials (28P01) are a ConfigError at once', async () => {
     const starting = await fake({ kind: 'fail', code: '57P03', message: 'the database system is starting up' })
     const startingDb = open({ connectionString: starting.url('x'), retry: FAST_RETRY })
     expect(await rejectionOf(sql`select 1`.execute(startingDb))).toBeInstanceOf(DatabaseUnavailableError)
@@ -192,7 +192,7 @@ describe('createDatabase connection failures', () => {
     })
     const refusingDb = open({ connectionString: refusing.url('x'), retry: FAST_RETRY })
     const error = await rejectionOf(sql`select 1`.execute(refusingDb))
-    expect(error).toBeInstanceOf(DatabaseUnavailableError)
+    expect(error).toBeInstanceOf(ConfigError)
     expect(error.message).toContain('password authentication failed')
     expect(refusing.connections()).toBe(1)
   })

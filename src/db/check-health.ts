@@ -1,7 +1,7 @@
 import { type Kysely, sql, type Transaction } from 'kysely'
-import { DatabaseUnavailableError, type TaskstoreError } from '../errors/index.js'
-import { toUnavailableIfConnectionFailure } from './guarded-dialect.js'
-import { redact, redactError } from './redaction.js'
+import { DatabaseUnavailableError, TaskstoreError } from '../errors/index.js'
+import { classifyConnectionError } from './classify-connection-error.js'
+import { safeMessage, withoutErrorDetail } from './error-detail.js'
 
 /** The result of {@link checkHealth}. */
 export interface HealthReport {
@@ -14,7 +14,9 @@ export interface HealthReport {
 
 /**
  * Runs `select 1` and reports whether it worked and how long it took. It
- * never throws, so it fits a readiness probe as it is.
+ * never throws, so it fits a readiness probe as it is. `error` is a
+ * `ConfigError` when the configuration is at fault (a refused login, a
+ * database that does not exist), else a `DatabaseUnavailableError`.
  *
  * @example
  * ```ts
@@ -28,13 +30,14 @@ export async function checkHealth<DB>(db: Kysely<DB> | Transaction<DB>): Promise
     await sql`select 1`.execute(db)
     return { ok: true, latencyMs: performance.now() - started }
   } catch (error) {
-    return { ok: false, latencyMs: performance.now() - started, error: asUnavailable(error) }
+    return { ok: false, latencyMs: performance.now() - started, error: healthError(error) }
   }
 }
 
-function asUnavailable(error: unknown): DatabaseUnavailableError {
-  const mapped = toUnavailableIfConnectionFailure(error)
-  if (mapped instanceof DatabaseUnavailableError) return mapped
-  const message = error instanceof Error ? error.message : String(error)
-  return new DatabaseUnavailableError(redact(`The health check failed: ${message}`), { cause: redactError(error) })
+function healthError(error: unknown): TaskstoreError {
+  const classified = classifyConnectionError(error)
+  if (classified instanceof TaskstoreError) return classified
+  return new DatabaseUnavailableError(`The health check failed: ${safeMessage(error)}`, {
+    cause: withoutErrorDetail(error),
+  })
 }

@@ -28,6 +28,12 @@ function codeOf(error: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined
 }
 
+/** The SQLSTATE of a server error (five digits or capitals), or undefined. */
+export function sqlStateOf(error: unknown): string | undefined {
+  const code = codeOf(error)
+  return code !== undefined && /^[0-9A-Z]{5}$/.test(code) ? code : undefined
+}
+
 const REJECTED_STARTUP_PARAMETER = /unsupported startup parameter/i
 
 /**
@@ -63,8 +69,8 @@ export function explainRejectedStartupParameter(error: unknown): ConfigError | n
 export function isTransientConnectionFailure(error: unknown, depth = 0): boolean {
   if (error == null || depth > 8) return false
   if (depth === 0 && isRejectedStartupParameter(error)) return false
-  // the package's own errors are already classified: only `unavailable` is worth a retry
-  if (error instanceof TaskstoreError) return error.code === 'unavailable'
+  // the package's own errors are final: a refused login, a full pool, a closed database
+  if (error instanceof TaskstoreError) return false
   const code = codeOf(error)
   if (code && (TRANSIENT_ERRNO.has(code) || TRANSIENT_SQLSTATE.has(code) || code.startsWith('08'))) return true
   if (error instanceof AggregateError && error.errors.some((inner) => isTransientConnectionFailure(inner, depth + 1)))
@@ -100,15 +106,12 @@ export function explainRejectedCertificate(error: unknown, hint: string | null):
 }
 
 /**
- * True when the database cannot be used at all: a transient failure, a
- * rejected certificate, a server that refuses TLS, or refused credentials
- * (class 28) or database (3D000).
+ * True when the database cannot be reached or the connection was lost: a
+ * transient failure, a rejected certificate, or a server that refuses TLS.
  */
 export function isConnectionFailure(error: unknown): boolean {
   if (isRejectedStartupParameter(error)) return false
   if (error instanceof TaskstoreError) return error.code === 'unavailable'
   if (isTransientConnectionFailure(error) || isCertificateFailure(error)) return true
-  const code = codeOf(error)
-  if (code !== undefined && (code.startsWith('28') || code === '3D000')) return true
   return error instanceof Error && /does not support SSL|SSL connection/i.test(error.message)
 }

@@ -1,30 +1,23 @@
 import type { ConnectionOptions } from 'node:tls'
-import { type Dialect, Kysely, type LogEvent, PostgresDialect } from 'kysely'
+import { type Dialect, Kysely, PostgresDialect } from 'kysely'
 import { ConfigError } from '../errors/index.js'
 import { type PoolOptions, resolveConnectionOptions } from './connection-options.js'
+import { DatabaseLifecycle } from './database-lifecycle.js'
 import { checkSchemaName, DEFAULT_SCHEMA } from './database-schema.js'
-import { createDirectQuery, type QueryReporter, registerDirectQuery } from './direct-query.js'
+import { createDirectQuery, registerDirectQuery } from './direct-query.js'
 import type { GuardedPool } from './discard-broken-clients.js'
-import { GuardedDialect, toUnavailableIfConnectionFailure } from './guarded-dialect.js'
+import { GuardedDialect } from './guarded-dialect.js'
 import { createNeonPool, type NeonSettings } from './neon-pool.js'
 import { createPgPool } from './pg-pool.js'
-import { redact, redactError, rememberSecretsOf } from './redaction.js'
+import { createQueryReporter, kyselyLog, type QueryLogEvent } from './query-reporter.js'
+import { rememberSecretsOf } from './redaction.js'
 import type { RetryOptions } from './retry-policy.js'
 import type { Database } from './taskstore-database.js'
 import { resolveTls } from './tls-config.js'
 
 export type { PoolOptions } from './connection-options.js'
+export type { QueryLogEvent } from './query-reporter.js'
 export type { Database } from './taskstore-database.js'
-
-/** One event per query, given to the `log` hook. */
-export interface QueryLogEvent {
-  readonly sql: string
-  readonly durationMs: number
-  /** Present only when `logParameters: true` was passed. */
-  readonly parameters?: readonly unknown[]
-  /** The error the query failed with, passwords removed. */
-  readonly error?: unknown
-}
 
 /** Options of {@link createDatabase}. */
 export interface DatabaseOptions {
@@ -48,9 +41,16 @@ export interface DatabaseOptions {
    * a `ConfigError`: set it on the role instead (`ALTER ROLE … SET statement_timeout`).
    */
   readonly statementTimeoutMs?: number
-  /** Receives one event per query. */
+  /**
+   * Receives one event per query. A hook that throws or returns a rejected
+   * promise never breaks the query or the process.
+   */
   readonly log?: (event: QueryLogEvent) => void
-  /** Include bound parameters in log events. Default false: they may hold personal data. */
+  /**
+   * Include bound parameters, and the values in the server's error detail
+   * (`Key (email)=(…)`), in log events. Default false: they may hold
+   * personal data. Password hashes are never included.
+   */
   readonly logParameters?: boolean
 }
 
@@ -58,6 +58,9 @@ export interface DatabaseOptions {
  * Opens a Kysely database for taskstore: node-postgres, the Neon serverless
  * driver, or any Kysely dialect. Drivers are imported only when used, and
  * connecting happens on the first query.
+ *
+ * Calls still in flight when `db.destroy()` runs settle with a
+ * `DatabaseUnavailableError`, as does every call made after it.
  *
  * @throws {ConfigError} when no connection string or dialect is given, or an option is malformed.
  * @example
@@ -73,19 +76,27 @@ export function createDatabase(options: DatabaseOptions = {}): Kysely<Database> 
   if (options.log !== undefined && typeof options.log !== 'function') {
     throw new ConfigError('Invalid log option: pass a function that takes one event, (event) => void.')
   }
-  const { retry } = settings
-  const connection = options.dialect ? undefined : connectionDialect(options, settings)
-  const report = options.log && queryReporter(options.log, options.logParameters === true)
-  const dialect = new GuardedDialect(options.dialect ?? connection!.dialect, retry)
+  const lifecycle = new DatabaseLifecycle()
+  const connection = options.dialect ? undefined : connectionDialect(options, settings, lifecycle)
+  const report = options.log && createQueryReporter(options.log, options.logParameters === true)
+  const dialect = new GuardedDialect(options.dialect ?? connection!.dialect, settings.retry, lifecycle)
   const db = new Kysely<Database>({ dialect, log: report && kyselyLog(report) }).withSchema(schema)
+  // Kysely skips its driver's destroy() when nothing was ever queried, and
+  // would then carry on as if never closed: mark the database closed first.
+  const destroy = db.destroy.bind(db)
+  db.destroy = () => {
+    lifecycle.close()
+    return destroy()
+  }
   if (connection) {
     registerDirectQuery(
       db,
       createDirectQuery({
         getPool: connection.getPool,
-        retry,
+        retry: settings.retry,
         initialize: () => db.connection().execute(async () => {}),
         report,
+        lifecycle,
       }),
     )
   }
@@ -101,6 +112,7 @@ interface PooledDialect {
 function connectionDialect(
   options: DatabaseOptions,
   { pool, statementTimeoutMs }: ReturnType<typeof resolveConnectionOptions>,
+  lifecycle: DatabaseLifecycle,
 ): PooledDialect {
   const connectionString = options.connectionString ?? process.env.DATABASE_URL
   if (!connectionString) {
@@ -118,32 +130,11 @@ function connectionDialect(
   const createPool: () => Promise<GuardedPool> =
     driver === 'neon' ? () => createNeonPool({ ...settings, neon: options.neon ?? {} }) : () => createPgPool(settings)
   let opened: Promise<GuardedPool> | undefined
-  const getPool = () => (opened ??= createPool())
+  const getPool = () =>
+    (opened ??= createPool().then((guarded) => {
+      // Hand back the clients of calls in flight, so the pool can end without waiting for them.
+      lifecycle.onClose(() => guarded.abortCheckedOut())
+      return guarded
+    }))
   return { dialect: new PostgresDialect({ pool: getPool }), getPool }
-}
-
-function queryReporter(log: (event: QueryLogEvent) => void, withParameters: boolean): QueryReporter {
-  return (sql, parameters, durationMs, error) => {
-    const event: QueryLogEvent = {
-      sql: redact(sql),
-      durationMs,
-      ...(withParameters && { parameters }),
-      ...(error !== undefined && { error: redactError(toUnavailableIfConnectionFailure(error)) }),
-    }
-    try {
-      log(event)
-    } catch {
-      // a failing log hook must not fail the query it reports on
-    }
-  }
-}
-
-function kyselyLog(report: QueryReporter) {
-  return (event: LogEvent): void =>
-    report(
-      event.query.sql,
-      event.query.parameters,
-      event.queryDurationMillis,
-      event.level === 'error' ? event.error : undefined,
-    )
 }

@@ -1,18 +1,16 @@
 import type { Kysely, QueryResult } from 'kysely'
+import { classifyConnectionError } from './classify-connection-error.js'
 import { explainRejectedStartupParameter, isTransientConnectionFailure } from './connection-failure.js'
-import { type DriverClient, endsSession, type GuardedPool, isDead } from './discard-broken-clients.js'
-import { toUnavailableIfConnectionFailure } from './guarded-dialect.js'
+import { closedDatabaseError, type DatabaseLifecycle } from './database-lifecycle.js'
+import { endsSession, type GuardedPool } from './discard-broken-clients.js'
+import type { QueryReporter } from './query-reporter.js'
 import { backoffDelay, type RetryOptions } from './retry-policy.js'
 
 /** Sends one statement, already compiled, and returns its rows. */
 export type DirectQuery = <Row>(sql: string, parameters: readonly unknown[]) => Promise<QueryResult<Row>>
 
-/** Reports one finished statement to the host's `log` hook. */
-export type QueryReporter = (sql: string, parameters: readonly unknown[], durationMs: number, error?: unknown) => void
-
 const DIRECT_QUERIES = new WeakMap<Kysely<any>, DirectQuery>()
 const AFFECTS_ROWS = new Set(['INSERT', 'UPDATE', 'DELETE', 'MERGE'])
-const MAX_DEAD_CLIENTS_SKIPPED = 10
 
 /** The direct path of a database made by `createDatabase`, if it has one. */
 export function directQueryFor(db: Kysely<any>): DirectQuery | undefined {
@@ -31,6 +29,8 @@ export interface DirectQuerySettings {
   /** Has Kysely open (and so own, and close on `destroy()`) the pool before the first direct statement. */
   readonly initialize: () => Promise<void>
   readonly report?: QueryReporter
+  /** Fails the statements in flight when the database closes. */
+  readonly lifecycle: DatabaseLifecycle
 }
 
 interface DriverResult<Row> {
@@ -51,78 +51,79 @@ type Attempt<Row> = { readonly result: DriverResult<Row> } | { readonly connectE
  * Kysely's per-query layers cost ~20 µs of CPU more; the stores compile
  * their SQL once with Kysely, so neither is needed at run time. Failing to
  * get a connection is retried like Kysely's path through `GuardedDialect`;
- * a statement that was sent is never retried.
+ * a statement that was sent is never retried. When the database closes,
+ * every call in flight settles with a `DatabaseUnavailableError`.
  */
-export function createDirectQuery({ getPool, retry, initialize, report }: DirectQuerySettings): DirectQuery {
-  let pool: GuardedPool['driverPool'] | undefined
-  let opening: Promise<GuardedPool['driverPool']> | undefined
+export function createDirectQuery({ getPool, retry, initialize, report, lifecycle }: DirectQuerySettings): DirectQuery {
+  let pool: GuardedPool | undefined
+  let opening: Promise<GuardedPool> | undefined
 
   const open = async () => {
     try {
       await initialize()
-      pool = (await getPool()).driverPool
+      pool = await getPool()
       return pool
     } catch (error) {
       opening = undefined
-      throw toUnavailableIfConnectionFailure(error)
+      throw classifyConnectionError(error)
     }
   }
 
   return async <Row>(sql: string, parameters: readonly unknown[]): Promise<QueryResult<Row>> => {
-    if (!pool) opening ??= open()
-    const ready = pool ?? (await opening!)
     const started = report ? performance.now() : 0
     try {
+      if (lifecycle.closed) throw closedDatabaseError()
+      if (!pool) opening ??= open()
+      const ready = pool ?? (await opening!)
       for (let attempt = 1; ; attempt++) {
-        const outcome = await attemptOnce<Row>(ready, sql, parameters)
+        const outcome = await attemptOnce<Row>(ready, lifecycle, sql, parameters)
         if ('result' in outcome) {
           report?.(sql, parameters, performance.now() - started)
           const { command, rowCount, rows } = outcome.result
           return AFFECTS_ROWS.has(command) && rowCount != null ? { rows, numAffectedRows: BigInt(rowCount) } : { rows }
         }
         const error = explainRejectedStartupParameter(outcome.connectError) ?? outcome.connectError
-        if (attempt >= retry.attempts || !isTransientConnectionFailure(error)) throw error
+        if (attempt >= retry.attempts || !isTransientConnectionFailure(error) || lifecycle.closed) throw error
         await new Promise((resolve) => setTimeout(resolve, backoffDelay(attempt, retry)))
       }
     } catch (error) {
       report?.(sql, parameters, performance.now() - started, error)
-      throw toUnavailableIfConnectionFailure(error)
+      throw lifecycle.closed ? closedDatabaseError() : classifyConnectionError(error)
     }
   }
 }
 
+/**
+ * One checkout and one statement. Settles at once, with the closed
+ * database's error, if the database closes meanwhile; a client that
+ * arrives after that is given straight back.
+ */
 function attemptOnce<Row>(
-  pool: GuardedPool['driverPool'],
+  pool: GuardedPool,
+  lifecycle: DatabaseLifecycle,
   sql: string,
   parameters: readonly unknown[],
 ): Promise<Attempt<Row>> {
   return new Promise((resolve, reject) => {
-    let skipped = 0
-    const checkout = () =>
-      pool.connect((connectError, client) => {
-        if (connectError) return resolve({ connectError })
-        // a client whose server went away while idle: discard it before sending anything
-        if (isDead(client)) {
-          client.release(true)
-          return skipped++ < MAX_DEAD_CLIENTS_SKIPPED
-            ? checkout()
-            : resolve({ connectError: new Error('Connection terminated') })
-        }
-        send(client)
-      })
-    const send = (client: DriverClient) => {
+    const leave = lifecycle.enter(reject)
+    pool.checkout((connectError, client) => {
+      if (connectError || !client) {
+        leave()
+        return resolve({ connectError })
+      }
+      if (lifecycle.closed) return client.release(true)
       const query = client.query as unknown as (
         text: string,
         values: unknown[],
         callback: (error: Error | undefined, result: DriverResult<Row>) => void,
       ) => void
       query.call(client, sql, parameters as unknown[], (error, result) => {
+        leave()
         // destroy the client when the error ended its session; otherwise it goes back for reuse
         client.release(error !== undefined && endsSession(error) ? error : undefined)
         if (error) reject(error)
         else resolve({ result })
       })
-    }
-    checkout()
+    })
   })
 }

@@ -1,4 +1,5 @@
 import type { PostgresClientConstructor, PostgresPool, PostgresPoolClient } from 'kysely'
+import { poolExhaustedError } from './classify-connection-error.js'
 import { isTransientConnectionFailure } from './connection-failure.js'
 
 /** The parts of a node-postgres (or Neon) pool and client used here. */
@@ -8,7 +9,7 @@ interface DriverPool {
   end(): Promise<void>
   // Kysely opens control connections (to cancel a query) with these.
   readonly Client?: PostgresClientConstructor
-  readonly options: object
+  readonly options: { readonly max?: number; readonly connectionTimeoutMillis?: number }
 }
 export interface DriverClient extends PostgresPoolClient {
   release(error?: Error | boolean): void
@@ -19,14 +20,27 @@ export interface DriverClient extends PostgresPoolClient {
   readonly _queryable?: boolean
 }
 
-/** The pool Kysely gets, and the driver's own pool behind it for the stores' direct path. */
+/** The pool Kysely gets, with a callback checkout for the stores' direct path. */
 export interface GuardedPool extends PostgresPool {
+  /** The driver's own pool behind this one. */
   readonly driverPool: {
     connect(callback: (error: Error | undefined, client: DriverClient) => void): void
   }
+  /**
+   * Checks a client out the way `pool.query` does, in a callback. The
+   * client's `release` may be called more than once; only the first counts.
+   */
+  checkout(callback: (error: unknown, client?: DriverClient) => void): void
+  /**
+   * Ends the session of every client checked out now (the server rolls back
+   * an open transaction) and takes it from the pool, so `end()` need not
+   * wait for callers that may never give it back.
+   */
+  abortCheckedOut(): void
 }
 
 const MAX_DEAD_CLIENTS_SKIPPED = 10
+const POOL_WAIT_TIMEOUT = 'timeout exceeded when trying to connect'
 
 /** True when the client's connection has ended: it must not be handed a statement. */
 export function isDead(client: DriverClient): boolean {
@@ -39,7 +53,10 @@ export function endsSession(error: unknown): boolean {
 }
 
 /**
- * Wraps a pool so a client whose connection died is never handed out again.
+ * Wraps a pool so a client whose connection died is never handed out again,
+ * every client checked out is known, and a wait for a connection that timed
+ * out because every connection was busy says the pool is exhausted.
+ *
  * node-postgres returns a client to the pool when its query failed; if the
  * server ended the session (a FATAL error, a reset) and the socket's end has
  * not been processed yet, the next query gets that dead client and fails
@@ -50,6 +67,8 @@ export function endsSession(error: unknown): boolean {
 export function discardBrokenClients(pool: DriverPool): GuardedPool {
   const broken = new WeakSet<DriverClient>()
   const watched = new WeakSet<DriverClient>()
+  // Each checked-out client and the release that gives it back.
+  const checkedOut = new Map<DriverClient, (discard: boolean) => void>()
 
   const watch = (client: DriverClient) => {
     if (watched.has(client)) return
@@ -70,24 +89,68 @@ export function discardBrokenClients(pool: DriverPool): GuardedPool {
     }
   }
 
+  // pg-pool sets a fresh release function on every checkout; this one
+  // counts the client back and may be called again (closing the database
+  // releases a client its caller will release too).
+  const lend = (client: DriverClient): DriverClient => {
+    watch(client)
+    const release = client.release.bind(client)
+    let returned = false
+    const giveBack = (discard: boolean) => {
+      if (returned) return
+      returned = true
+      checkedOut.delete(client)
+      release(discard || broken.has(client) || isDead(client))
+    }
+    checkedOut.set(client, giveBack)
+    // Kysely passes `false` when it has no reason of its own to discard the client.
+    client.release = (error?: Error | boolean) => giveBack(Boolean(error))
+    return client
+  }
+
+  // A wait that timed out while every connection was lent out: the pool is
+  // too small for the load, not the server slow, so retrying would not help.
+  const explainTimeout = (error: unknown): unknown => {
+    const max = pool.options.max ?? 10
+    if (!(error instanceof Error) || error.message !== POOL_WAIT_TIMEOUT || checkedOut.size < max) return error
+    return poolExhaustedError(max, pool.options.connectionTimeoutMillis ?? 0, error)
+  }
+
   return {
     driverPool: pool,
     Client: pool.Client,
     options: pool.options,
     async connect() {
       for (let skipped = 0; ; skipped++) {
-        const client = await pool.connect()
+        let client: DriverClient
+        try {
+          client = await pool.connect()
+        } catch (error) {
+          throw explainTimeout(error)
+        }
         if (isDead(client) && skipped < MAX_DEAD_CLIENTS_SKIPPED) {
           client.release(true)
           continue
         }
-        watch(client)
-        // pg-pool sets a fresh release function on every checkout. Kysely passes
-        // `false` when it has no reason of its own to discard the client.
-        const release = client.release.bind(client)
-        client.release = (error?: Error | boolean) => release(error || broken.has(client) || isDead(client))
-        return client
+        return lend(client)
       }
+    },
+    checkout(callback) {
+      let skipped = 0
+      const attempt = () =>
+        pool.connect((error, client) => {
+          if (error) return callback(explainTimeout(error))
+          // a client whose server went away while idle: discard it before sending anything
+          if (isDead(client)) {
+            client.release(true)
+            return skipped++ < MAX_DEAD_CLIENTS_SKIPPED ? attempt() : callback(new Error('Connection terminated'))
+          }
+          callback(undefined, lend(client))
+        })
+      attempt()
+    },
+    abortCheckedOut() {
+      for (const giveBack of [...checkedOut.values()]) giveBack(true)
     },
     end: () => pool.end(),
   }

@@ -10,51 +10,36 @@ import type {
   QueryResult,
   TransactionSettings,
 } from 'kysely'
-import { DatabaseUnavailableError } from '../errors/index.js'
-import { isCertificateFailure, isConnectionFailure, isTransientConnectionFailure } from './connection-failure.js'
-import { redact, redactError } from './redaction.js'
+import { classifyConnectionError } from './classify-connection-error.js'
+import { isTransientConnectionFailure } from './connection-failure.js'
+import { closedDatabaseError, type DatabaseLifecycle } from './database-lifecycle.js'
 import { acquireWithRetry, type RetryOptions } from './retry-policy.js'
 
-/**
- * Turns a lost or refused connection into a {@link DatabaseUnavailableError}
- * with every known password scrubbed; any other error passes unchanged.
- */
-export function toUnavailableIfConnectionFailure(error: unknown): unknown {
-  if (error instanceof DatabaseUnavailableError || !isConnectionFailure(error)) return error
-  const cause = redactError(error)
-  const detail = cause instanceof Error ? cause.message : String(cause)
-  const summary = isCertificateFailure(error)
-    ? "The database server's TLS certificate was rejected"
-    : 'The database is unavailable'
-  return new DatabaseUnavailableError(redact(`${summary}: ${detail}`), { cause })
-}
-
-function rethrowMapped(error: unknown): never {
-  throw toUnavailableIfConnectionFailure(error)
-}
-
-// Runs on every query, so no closure or async frame is added to the success path.
-function guard<T>(operation: Promise<T> | T): Promise<T> {
-  return Promise.resolve(operation).catch(rethrowMapped)
+function rethrowClassified(error: unknown): never {
+  throw classifyConnectionError(error)
 }
 
 class GuardedConnection implements DatabaseConnection {
   readonly inner: DatabaseConnection
-  constructor(inner: DatabaseConnection) {
+  readonly #lifecycle: DatabaseLifecycle
+  constructor(inner: DatabaseConnection, lifecycle: DatabaseLifecycle) {
     this.inner = inner
+    this.#lifecycle = lifecycle
   }
   executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
+    if (this.#lifecycle.closed) return Promise.reject(closedDatabaseError())
     try {
-      return this.inner.executeQuery<R>(compiledQuery).catch(rethrowMapped)
+      return this.#lifecycle.follow(this.inner.executeQuery<R>(compiledQuery)).catch(rethrowClassified)
     } catch (error) {
-      return Promise.reject(toUnavailableIfConnectionFailure(error))
+      return Promise.reject(classifyConnectionError(error))
     }
   }
   async *streamQuery<R>(compiledQuery: CompiledQuery, chunkSize?: number): AsyncIterableIterator<QueryResult<R>> {
+    if (this.#lifecycle.closed) throw closedDatabaseError()
     try {
       yield* this.inner.streamQuery<R>(compiledQuery, chunkSize as number)
     } catch (error) {
-      throw toUnavailableIfConnectionFailure(error)
+      throw classifyConnectionError(error)
     }
   }
 }
@@ -63,26 +48,68 @@ function unwrap(connection: DatabaseConnection): DatabaseConnection {
   return connection instanceof GuardedConnection ? connection.inner : connection
 }
 
+/**
+ * Hands out a dialect's single connection (PGlite's) one caller at a time,
+ * as Kysely does for such dialects, but so that a caller still waiting
+ * when the database closes can be failed instead of waiting forever.
+ */
+class ConnectionQueue {
+  #held = false
+  readonly #waiting: Array<() => void> = []
+
+  lock(): Promise<void> {
+    if (!this.#held) {
+      this.#held = true
+      return Promise.resolve()
+    }
+    return new Promise((resolve) => this.#waiting.push(resolve))
+  }
+
+  unlock(): void {
+    const next = this.#waiting.shift()
+    if (next) next()
+    else this.#held = false
+  }
+}
+
 class GuardedDriver implements Driver {
   readonly #inner: Driver
   readonly #retry: Required<RetryOptions>
+  readonly #lifecycle: DatabaseLifecycle
+  readonly #queue: ConnectionQueue | undefined
   // One wrapper per underlying connection, made once rather than per query.
   readonly #wrappers = new WeakMap<DatabaseConnection, GuardedConnection>()
+  // Connections inside a transaction, rolled back when the database closes.
+  readonly #inTransaction = new Set<DatabaseConnection>()
 
-  constructor(inner: Driver, retry: Required<RetryOptions>) {
+  constructor(inner: Driver, retry: Required<RetryOptions>, lifecycle: DatabaseLifecycle, singleConnection: boolean) {
     this.#inner = inner
     this.#retry = retry
+    this.#lifecycle = lifecycle
+    this.#queue = singleConnection ? new ConnectionQueue() : undefined
+    lifecycle.onClose(() => this.#abandonTransactions())
   }
 
+  // Not cut short by closing: Kysely's destroy() waits for init to finish, then destroys the driver.
   init(): Promise<void> {
-    return guard(this.#inner.init())
+    if (this.#lifecycle.closed) return Promise.reject(closedDatabaseError())
+    return this.#inner.init().catch(rethrowClassified)
   }
 
   async acquireConnection(): Promise<DatabaseConnection> {
-    const connection = await this.#acquireWithRetry()
+    if (this.#lifecycle.closed) throw closedDatabaseError()
+    const queue = this.#queue
+    if (queue) await this.#lifecycle.follow(queue.lock(), () => queue.unlock())
+    let connection: DatabaseConnection
+    try {
+      connection = await this.#lifecycle.follow(this.#acquireWithRetry(), (late) => this.#giveBack(late))
+    } catch (error) {
+      queue?.unlock()
+      throw error
+    }
     let wrapper = this.#wrappers.get(connection)
     if (!wrapper) {
-      wrapper = new GuardedConnection(connection)
+      wrapper = new GuardedConnection(connection, this.#lifecycle)
       this.#wrappers.set(connection, wrapper)
     }
     return wrapper
@@ -91,66 +118,114 @@ class GuardedDriver implements Driver {
   // Only acquiring is retried: no statement has run yet, so a retry can never repeat one.
   #acquireWithRetry(): Promise<DatabaseConnection> {
     return acquireWithRetry(() => this.#inner.acquireConnection(), isTransientConnectionFailure, this.#retry).catch(
-      rethrowMapped,
+      rethrowClassified,
     )
   }
 
-  beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
-    return guard(this.#inner.beginTransaction(unwrap(connection), settings))
+  // A connection that arrived after its caller was failed by the database closing.
+  #giveBack(connection: DatabaseConnection): void {
+    this.#inner.releaseConnection(connection).catch(() => {})
   }
 
-  commitTransaction(connection: DatabaseConnection): Promise<void> {
-    return guard(this.#inner.commitTransaction(unwrap(connection)))
+  // Follows a driver operation until the database closes, and translates its errors.
+  #guard<T>(operation: Promise<T>): Promise<T> {
+    return this.#lifecycle.follow(operation).catch(rethrowClassified)
   }
 
-  rollbackTransaction(connection: DatabaseConnection): Promise<void> {
-    return guard(this.#inner.rollbackTransaction(unwrap(connection)))
+  async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
+    if (this.#lifecycle.closed) throw closedDatabaseError()
+    const inner = unwrap(connection)
+    this.#inTransaction.add(inner)
+    await this.#guard(this.#inner.beginTransaction(inner, settings))
+  }
+
+  async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    if (this.#lifecycle.closed) throw closedDatabaseError()
+    const inner = unwrap(connection)
+    try {
+      await this.#guard(this.#inner.commitTransaction(inner))
+    } finally {
+      this.#inTransaction.delete(inner)
+    }
+  }
+
+  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    const inner = unwrap(connection)
+    // Closing rolled it back already, and the caller's own error is the one to report.
+    if (!this.#inTransaction.delete(inner) && this.#lifecycle.closed) return
+    await this.#guard(this.#inner.rollbackTransaction(inner))
   }
 
   async savepoint(connection: DatabaseConnection, name: string, compile: QueryCompiler['compileQuery']) {
-    await guard(this.#inner.savepoint?.(unwrap(connection), name, compile))
+    if (this.#lifecycle.closed) throw closedDatabaseError()
+    await this.#guard(Promise.resolve(this.#inner.savepoint?.(unwrap(connection), name, compile)))
   }
 
   async rollbackToSavepoint(connection: DatabaseConnection, name: string, compile: QueryCompiler['compileQuery']) {
-    await guard(this.#inner.rollbackToSavepoint?.(unwrap(connection), name, compile))
+    if (this.#lifecycle.closed) throw closedDatabaseError()
+    await this.#guard(Promise.resolve(this.#inner.rollbackToSavepoint?.(unwrap(connection), name, compile)))
   }
 
   async releaseSavepoint(connection: DatabaseConnection, name: string, compile: QueryCompiler['compileQuery']) {
-    await guard(this.#inner.releaseSavepoint?.(unwrap(connection), name, compile))
+    if (this.#lifecycle.closed) throw closedDatabaseError()
+    await this.#guard(Promise.resolve(this.#inner.releaseSavepoint?.(unwrap(connection), name, compile)))
   }
 
-  releaseConnection(connection: DatabaseConnection): Promise<void> {
-    return this.#inner.releaseConnection(unwrap(connection))
+  async releaseConnection(connection: DatabaseConnection): Promise<void> {
+    try {
+      await this.#inner.releaseConnection(unwrap(connection))
+    } finally {
+      this.#queue?.unlock()
+    }
   }
 
-  destroy(): Promise<void> {
-    return this.#inner.destroy()
+  async destroy(): Promise<void> {
+    this.#lifecycle.close()
+    await this.#inner.destroy()
+  }
+
+  // An embedded engine (PGlite) cannot close while a transaction is open, and
+  // a server rolls back when the session ends: roll back every open one now,
+  // rather than wait for callers that may never finish.
+  #abandonTransactions(): void {
+    for (const connection of this.#inTransaction) {
+      this.#inner.rollbackTransaction(connection).catch(() => {})
+    }
+    this.#inTransaction.clear()
   }
 }
 
 /**
  * Wraps any Kysely dialect so that acquiring a connection is retried on
- * transient failures and every lost or refused connection surfaces as a
- * {@link DatabaseUnavailableError}, including the rollback Kysely attempts
- * after the server dropped a transaction's connection.
+ * transient failures, every lost or refused connection surfaces as the
+ * package's own error (including the rollback Kysely attempts after the
+ * server dropped a transaction's connection), and every call still in
+ * flight when the database closes settles with a `DatabaseUnavailableError`.
  */
 export class GuardedDialect implements Dialect {
   readonly #inner: Dialect
   readonly #retry: Required<RetryOptions>
+  readonly #lifecycle: DatabaseLifecycle
 
-  constructor(inner: Dialect, retry: Required<RetryOptions>) {
+  constructor(inner: Dialect, retry: Required<RetryOptions>, lifecycle: DatabaseLifecycle) {
     this.#inner = inner
     this.#retry = retry
+    this.#lifecycle = lifecycle
   }
 
   createDriver(): Driver {
-    return new GuardedDriver(this.#inner.createDriver(), this.#retry)
+    const single = this.#inner.createAdapter().supportsMultipleConnections === false
+    return new GuardedDriver(this.#inner.createDriver(), this.#retry, this.#lifecycle, single)
   }
   createQueryCompiler(): QueryCompiler {
     return this.#inner.createQueryCompiler()
   }
   createAdapter(): DialectAdapter {
-    return this.#inner.createAdapter()
+    const adapter = this.#inner.createAdapter()
+    if (adapter.supportsMultipleConnections !== false) return adapter
+    // The driver above queues callers for the single connection itself, in a
+    // way it can cancel; Kysely's own queue would keep them waiting forever.
+    return Object.create(adapter, { supportsMultipleConnections: { value: true } }) as DialectAdapter
   }
   createIntrospector(db: Kysely<any>): DatabaseIntrospector {
     return this.#inner.createIntrospector(db)

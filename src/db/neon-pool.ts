@@ -56,6 +56,24 @@ export async function createNeonPool(settings: PoolSettings & { neon: NeonSettin
       Object.assign(this.neonConfig, instanceSettings)
       watchDateStyle(this as unknown as ReportingClient)
     }
+
+    // The driver's SCRAM step is async and throws when the URL has no
+    // password: the rejection went unhandled (which ends a Node process) and
+    // the connection hung until its timeout. Fail the connection instead, as
+    // node-postgres does, with node-postgres's words for the missing password.
+    override async _handleAuthSASLContinue(message: unknown): Promise<void> {
+      try {
+        await super._handleAuthSASLContinue(message)
+      } catch (error) {
+        const password = (this as { password?: unknown }).password
+        this.connection.emit(
+          'error',
+          typeof password === 'string' && password !== ''
+            ? error
+            : new Error('SASL: SCRAM-SERVER-FIRST-MESSAGE: client password must be a string'),
+        )
+      }
+    }
   }
 
   const instance = new driver.Pool({

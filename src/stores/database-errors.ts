@@ -1,5 +1,6 @@
-import { toUnavailableIfConnectionFailure } from '../db/guarded-dialect.js'
-import { redact, redactError } from '../db/redaction.js'
+import { classifyConnectionError } from '../db/classify-connection-error.js'
+import { sqlStateOf } from '../db/connection-failure.js'
+import { safeMessage, withoutErrorDetail } from '../db/error-detail.js'
 import {
   ConfigError,
   ConflictError,
@@ -16,6 +17,12 @@ export interface ErrorContext {
   readonly missingReference?: string
   /** Messages for a unique violation (23505), by the field that clashed. */
   readonly duplicate?: Readonly<Partial<Record<ConflictField, string>>>
+  /**
+   * Names the table (`'The tasks table'`) when the statement inserts a row
+   * whose id the database generates: an id out of range then means the id
+   * sequence ran out.
+   */
+  readonly generatesId?: string
 }
 
 const VALUE_ERRORS = new Set(['23514', '22001', '22003', '22021', '22P02', '23502', '23505'])
@@ -25,12 +32,13 @@ const UNIQUE_FIELDS: Readonly<Record<string, ConflictField>> = {
   users_email_key: 'email',
   tasks_pkey: 'id',
 }
-// query_canceled (statement timeout), serialization failure, deadlock: safe to retry
-const RETRYABLE = new Set(['57014', '40001', '40P01', '55P03'])
-
-function sqlStateOf(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code
-  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined
+// query_canceled (statement timeout), serialization failure, deadlock, lock not available
+const CANCELLED = new Set(['57014', '40001', '40P01', '55P03'])
+const WHY_CANCELLED: Readonly<Record<string, string>> = {
+  '57014': 'it ran past the statement timeout or was cancelled',
+  '40001': 'a concurrent transaction changed the same rows (serialization failure)',
+  '40P01': 'it was caught in a deadlock',
+  '55P03': 'a lock was not available',
 }
 
 // pg-mem raises constraint errors without a SQLSTATE; recognise them by message.
@@ -61,19 +69,31 @@ function conflictFieldOf(error: unknown): ConflictField | undefined {
 }
 
 /**
- * Translates anything a query threw into the package's own errors, keeping
- * the original (passwords removed) as `cause`. The one place driver errors
- * are classified.
+ * Translates anything a query threw into the package's own errors. The
+ * original is kept as `cause`, copied without passwords and without any
+ * value from the server's error detail (`Key (email)=(…)`); messages are
+ * built from the masked first line of the server's message.
+ *
+ * `inTransaction` says whether the statement ran in the host's transaction:
+ * a statement cancelled there (deadlock, serialization failure, timeout)
+ * took the whole transaction with it, so only the transaction can be
+ * retried, not the call.
  */
-export function mapDatabaseError(error: unknown, context: ErrorContext = {}): TaskstoreError {
+export function mapDatabaseError(error: unknown, context: ErrorContext = {}, inTransaction = false): TaskstoreError {
   if (error instanceof TaskstoreError) return error
-  const unavailable = toUnavailableIfConnectionFailure(error)
-  if (unavailable instanceof TaskstoreError) return unavailable
+  const connection = classifyConnectionError(error)
+  if (connection instanceof TaskstoreError) return connection
 
-  const cause = redactError(error)
-  const detail = redact(error instanceof Error ? error.message.split('\n')[0]! : String(error))
+  const cause = withoutErrorDetail(error)
+  const detail = safeMessage(error)
   const state = sqlStateOf(error) ?? inferSqlState(error)
   const constraint = (error as { constraint?: unknown }).constraint
+  if (state === '2200H' || (state === '22003' && context.generatesId)) {
+    return new ConfigError(
+      `${context.generatesId ?? 'An id sequence'} has run out of ids (${detail}): no row can be added until an operator widens the id column and its sequence (to bigint) or restarts the sequence below its maximum. Retrying does not help.`,
+      { cause },
+    )
+  }
   const field = state === '23505' ? conflictFieldOf(error) : undefined
   if (field) {
     return new ConflictError(context.duplicate?.[field] ?? `That ${field} is already taken`, field, { cause })
@@ -91,10 +111,14 @@ export function mapDatabaseError(error: unknown, context: ErrorContext = {}): Ta
       { cause },
     )
   }
-  if (state && RETRYABLE.has(state)) {
-    return new DatabaseUnavailableError(`The database cancelled the statement; it is safe to retry (${detail})`, {
-      cause,
-    })
+  if (state && CANCELLED.has(state)) {
+    const why = WHY_CANCELLED[state]
+    return new DatabaseUnavailableError(
+      inTransaction
+        ? `The database aborted the transaction: ${why} (${detail}). Everything done in it is rolled back and the transaction can no longer commit; let it end and run the whole transaction again.`
+        : `The database cancelled the statement: ${why} (${detail}). The statement was rolled back; it is safe to retry the call.`,
+      { cause },
+    )
   }
   return new DatabaseUnavailableError(`The database failed the operation: ${detail}`, { cause })
 }

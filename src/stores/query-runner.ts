@@ -34,7 +34,7 @@ export class QueryRunner {
       if (this.#direct) return await this.#direct<Row>(template.sql, template.parameters(values))
       return await this.#db.executeQuery<Row>(template.bind(values))
     } catch (error) {
-      throw mapDatabaseError(error, context)
+      throw mapDatabaseError(error, context, this.#db.isTransaction)
     }
   }
 }

@@ -236,7 +236,7 @@ export function createTaskStore<DB extends Database>(database: Kysely<DB> | Tran
           priority: task.priority ?? 3,
           completed: task.completed ?? false,
         },
-        { missingReference: `User ${owner} does not exist` },
+        { missingReference: `User ${owner} does not exist`, generatesId: 'The tasks table' },
       )
       return rows[0]!
     },

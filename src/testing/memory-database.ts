@@ -33,7 +33,30 @@ export interface MemoryDatabaseOptions extends Pick<DatabaseOptions, 'log' | 'lo
  * ```
  */
 export async function createMemoryDatabase(options: MemoryDatabaseOptions = {}): Promise<Kysely<Database>> {
-  const storeSchema = checkSchemaName(options.schema ?? DEFAULT_SCHEMA)
+  const schema = checkSchemaName(options.schema ?? DEFAULT_SCHEMA)
+  const db = createDatabase({
+    dialect: await createMemoryDialect(schema),
+    schema,
+    log: options.log,
+    logParameters: options.logParameters,
+  })
+  await migrateOrClose(db)
+  return db
+}
+
+/**
+ * A Kysely dialect over a fresh, empty pg-mem database, with the functions
+ * taskstore's schema needs registered; `scopedSchema` names the schema besides
+ * `public` that its introspection reports.
+ *
+ * @internal For tests that open the database themselves (`createDatabase({ dialect, log })`).
+ * @example
+ * ```ts
+ * const db = createDatabase({ dialect: await createMemoryDialect(), log: console.log })
+ * await migrateToLatest(db)
+ * ```
+ */
+export async function createMemoryDialect(scopedSchema = 'public'): Promise<MemoryDialect> {
   const { newDb, DataType } = await importPeer('pg-mem', () => import('pg-mem'))
   const mem = newDb({ noAstCoverageCheck: true })
   for (const schemaName of ['public', 'pg_catalog']) {
@@ -70,17 +93,10 @@ export async function createMemoryDatabase(options: MemoryDatabaseOptions = {}):
   }
   const catalog = {
     // pg-mem has no information_schema.schemata; only these two schemas matter here.
-    listSchemaNames: () => [...new Set(['public', storeSchema])].filter(schemaExists),
+    listSchemaNames: () => [...new Set(['public', scopedSchema])].filter(schemaExists),
     listTableNames: (schemaName: string) => [...mem.getSchema(schemaName).listTables()].map((table) => table.name),
   }
-  const db = createDatabase({
-    dialect: new MemoryDialect(new Pool(), catalog),
-    schema: storeSchema,
-    log: options.log,
-    logParameters: options.logParameters,
-  })
-  await migrateOrClose(db)
-  return db
+  return new MemoryDialect(new Pool(), catalog)
 }
 
 // Postgres lowers each character on its own; String#toLowerCase looks at the

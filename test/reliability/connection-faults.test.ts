@@ -113,7 +113,7 @@ describe.skipIf(serverSkip !== null)(`nothing listening${skipNote}`, () => {
     }
   })
 
-  test('a wrong password is not retried and is reported without the password', async () => {
+  test('a wrong password is a ConfigError, not retried, and reported without the password', async () => {
     const port = server.port
     const attempts = watchConnectAttempts(port)
     const wrong = `${PASSWORD()}-wrong`
@@ -122,7 +122,7 @@ describe.skipIf(serverSkip !== null)(`nothing listening${skipNote}`, () => {
       retry: { attempts: 3, baseDelayMs: 200, maxDelayMs: 200 },
     })
     const error = await witness.failure(sql`select 1`.execute(db))
-    expect(error).toBeInstanceOf(DatabaseUnavailableError)
+    expect(error).toBeInstanceOf(ConfigError)
     expect((error as Error).message).toMatch(/password authentication failed/)
     expect(attempts).toHaveLength(1)
   })

@@ -1,0 +1,124 @@
+import { type Kysely, sql } from 'kysely'
+import { expect, test } from 'vitest'
+import { createDatabase, createTaskStore, type Database, DatabaseUnavailableError } from '../../src/index.js'
+import { describeEachBackend } from '../support/backends.js'
+import { storeFixture } from '../support/fixtures.js'
+
+const IN_TRANSACTION = /aborted the transaction.*run the whole transaction again/
+const SAFE_TO_RETRY_CALL = /safe to retry the call/
+
+/** Resolves once some session of this database waits for a lock. */
+async function someoneWaitsForALock(db: Kysely<any>): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const { rows } = await sql<{ n: number }>`
+      select count(*)::int as n from pg_stat_activity
+      where wait_event_type = 'Lock' and datname = current_database()`.execute(db)
+    if (rows[0]!.n > 0) return
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+  throw new Error('no session started waiting for a lock')
+}
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void
+  const promise = new Promise<void>((done) => {
+    resolve = done
+  })
+  return { promise, resolve }
+}
+
+// PGlite has one connection and pg-mem runs one statement at a time: neither can deadlock.
+describeEachBackend(
+  "a statement cancelled inside the host's transaction",
+  (context) => {
+    test('a deadlock says the whole transaction is gone and must be run again, not the call', async () => {
+      const { db, tasks, alice } = await storeFixture(context().db)
+      const [a, b] = [
+        await tasks.createTask(alice.id, { title: 'a' }),
+        await tasks.createTask(alice.id, { title: 'b' }),
+      ]
+      const bothLocked = [deferred(), deferred()]
+      // Each transaction locks one task, then wants the other's: one of them is chosen to fail.
+      const crossing = (first: number, second: number, mine: number) =>
+        db.transaction().execute(async (trx) => {
+          const store = createTaskStore(trx)
+          await store.updateTask(alice.id, first, { priority: 1 })
+          bothLocked[mine]!.resolve()
+          await bothLocked[1 - mine]!.promise
+          await store.updateTask(alice.id, second, { priority: 2 })
+        })
+      const outcomes = await Promise.allSettled([crossing(a.id, b.id, 0), crossing(b.id, a.id, 1)])
+      const failures = outcomes.filter((outcome) => outcome.status === 'rejected')
+      expect(failures).toHaveLength(1)
+      const error = (failures[0] as PromiseRejectedResult).reason
+      expect(error).toBeInstanceOf(DatabaseUnavailableError)
+      expect(error.message).toMatch(/deadlock/)
+      expect(error.message).toMatch(IN_TRANSACTION)
+      expect(error.message).not.toMatch(SAFE_TO_RETRY_CALL)
+    })
+
+    test('a serialization failure says the whole transaction is gone and must be run again', async () => {
+      const { db, tasks, alice } = await storeFixture(context().db)
+      const task = await tasks.createTask(alice.id, { title: 'contended' })
+      const error = await db
+        .transaction()
+        .setIsolationLevel('serializable')
+        .execute(async (trx) => {
+          const store = createTaskStore(trx)
+          await store.getTask(alice.id, task.id) // the snapshot is taken here
+          await tasks.updateTask(alice.id, task.id, { title: 'changed outside' }) // commits at once
+          await store.updateTask(alice.id, task.id, { title: 'changed inside' })
+        })
+        .catch((caught: unknown) => caught)
+      expect(error).toBeInstanceOf(DatabaseUnavailableError)
+      expect((error as Error).message).toMatch(/serialization failure/)
+      expect((error as Error).message).toMatch(IN_TRANSACTION)
+      expect((error as Error).message).not.toMatch(SAFE_TO_RETRY_CALL)
+      expect((await tasks.getTask(alice.id, task.id)).title).toBe('changed outside')
+    })
+  },
+  { only: ['postgres', 'pgbouncer', 'neon'] },
+)
+
+describeEachBackend(
+  'a store statement cancelled outside any transaction',
+  (context) => {
+    test('a serialization failure says the statement was rolled back and the call can be retried', async () => {
+      const { db, tasks, alice } = await storeFixture(context().db)
+      const task = await tasks.createTask(alice.id, { title: 'contended' })
+      // Every statement of this database runs alone in a serializable transaction of its own.
+      const url = new URL(process.env.TEST_DATABASE_URL!)
+      url.searchParams.set('options', '-c default_transaction_isolation=serializable')
+      const serializable: Kysely<Database> = createDatabase({
+        connectionString: url.toString(),
+        schema: context().schema,
+      })
+      try {
+        const [holding, locked] = [deferred(), deferred()]
+        const holder = db.transaction().execute(async (trx) => {
+          await createTaskStore(trx).updateTask(alice.id, task.id, { title: 'first' })
+          holding.resolve()
+          await locked.promise
+        })
+        await holding.promise
+        // waits for the holder's row lock, then finds the row changed under its snapshot
+        const blocked = createTaskStore(serializable)
+          .updateTask(alice.id, task.id, { title: 'second' })
+          .catch((caught: unknown) => caught)
+        await someoneWaitsForALock(db)
+        locked.resolve()
+        await holder
+        const error = await blocked
+        expect(error).toBeInstanceOf(DatabaseUnavailableError)
+        expect((error as Error).message).toMatch(/serialization failure/)
+        expect((error as Error).message).toMatch(/statement was rolled back; it is safe to retry the call/)
+        expect((error as Error).message).not.toMatch(/whole transaction/)
+        expect((await tasks.getTask(alice.id, task.id)).title).toBe('first')
+      } finally {
+        await serializable.destroy()
+      }
+    })
+  },
+  // PgBouncer refuses the options startup parameter; the direct server shows the store's own path.
+  { only: ['postgres'] },
+)
