@@ -110,6 +110,7 @@ describeEachOpener('calls in flight when db.destroy() runs', (opener) => {
     expectClosed(health.error, 'checkHealth')
   })
 
+  // pg-mem answers each statement at once on its one connection: no call ever waits for one there.
   test.skipIf(opener.backend === 'memory')(
     'calls waiting for a connection settle with DatabaseUnavailableError',
     async () => {
@@ -133,6 +134,7 @@ describeEachOpener('calls in flight when db.destroy() runs', (opener) => {
     },
   )
 
+  // Only the server backends run a statement on a server that can be left running.
   test.skipIf(!server)('statements running on the server settle with DatabaseUnavailableError', async () => {
     const { db, user, observer } = await openWithUser(opener)
     const direct = directQueryFor(db)
