@@ -1,18 +1,11 @@
 import { expect, test } from 'vitest'
 import type { TaskSort } from '../../src/index.js'
+import { SORT_COLUMN } from '../../src/stores/task-columns.js'
 import { MAX_CURSOR_LENGTH } from '../../src/validation/index.js'
 import { describeEachBackend } from '../support/backends.js'
 import { storeFixture } from '../support/fixtures.js'
 
 const SORTS: readonly TaskSort[] = ['title', 'createdAt', 'updatedAt', 'completedAt', 'priority']
-const COLUMNS = {
-  createdAt: 'created_at',
-  updatedAt: 'updated_at',
-  completedAt: 'completed_at',
-  priority: 'priority',
-  title: 'title',
-} as const
-
 // Characters that escape badly in a URL, JSON, HTML or SQL, and ones that
 // take three or four bytes of UTF-8 (combining, bidi, BOM, U+FFFF-adjacent).
 const BADLY_ESCAPING = [
@@ -65,7 +58,7 @@ describeEachBackend('cursors after the longest titles', (context) => {
           .selectFrom('tasks')
           .select('id')
           .where('user_id', '=', alice.id)
-          .orderBy(COLUMNS[sort], (ob) => (order === 'asc' ? ob.asc() : ob.desc()).nullsLast())
+          .orderBy(SORT_COLUMN[sort], (ob) => (order === 'asc' ? ob.asc() : ob.desc()).nullsLast())
           .orderBy('id', order)
           .execute()
         const seen: number[] = []

@@ -92,3 +92,9 @@ export function startTsxChild(file: string, args: readonly string[]): LineChild 
     kill: () => child.kill('SIGKILL'),
   }
 }
+
+/** Sends a line to a child and waits for its JSON answer. */
+export async function ask(child: LineChild, line: string): Promise<any> {
+  child.send(line)
+  return child.next()
+}

@@ -4,6 +4,7 @@
 //   tsx paging-child.ts '{"backend":"server","reach":{…},"schema":"…","userId":"…"}'
 import { type Kysely, sql } from 'kysely'
 import { createDatabase, createTaskStore, createUserStore, type Database, type TaskSort } from '../../src/index.js'
+import { SORT_COLUMN } from '../../src/stores/task-columns.js'
 import { createEmbeddedDatabase, createMemoryDatabase } from '../../src/testing/index.js'
 import type { ServerReach } from './backends.js'
 import { TEST_SCRYPT } from './fixtures.js'
@@ -41,14 +42,6 @@ export interface PagingReport {
 }
 
 const SORTS: readonly TaskSort[] = ['createdAt', 'updatedAt', 'completedAt', 'priority', 'title']
-const COLUMNS = {
-  createdAt: 'created_at',
-  updatedAt: 'updated_at',
-  completedAt: 'completed_at',
-  priority: 'priority',
-  title: 'title',
-} as const
-
 async function open(request: PagingRequest): Promise<{ db: Kysely<Database>; userId: string; ids: number[] }> {
   if (request.backend === 'server') {
     const { connectionString, driver, relayPort } = request.reach!
@@ -75,7 +68,7 @@ try {
         .selectFrom('tasks')
         .select('id')
         .where('user_id', '=', userId)
-        .orderBy(COLUMNS[sort], (ob) => (order === 'asc' ? ob.asc() : ob.desc()).nullsLast())
+        .orderBy(SORT_COLUMN[sort], (ob) => (order === 'asc' ? ob.asc() : ob.desc()).nullsLast())
         .orderBy('id', order)
         .execute()
       ordered[`${sort} ${order}`] = rows.map((row) => row.id)

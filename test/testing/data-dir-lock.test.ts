@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest'
 import { ConfigError } from '../../src/index.js'
 import { LOCK_FOLDER, lockDataDir } from '../../src/testing/data-dir-lock.js'
 import { currentProcess } from '../../src/testing/process-identity.js'
-import { type LineChild, runNode, startTsxChild } from '../support/child-process.js'
+import { ask, type LineChild, runNode, startTsxChild } from '../support/child-process.js'
 
 const HAS_PROC = existsSync('/proc/self/stat')
 
@@ -45,11 +45,6 @@ async function lockChild(): Promise<{ child: LineChild; pid: number }> {
   children.push(child)
   const { ready } = await child.next()
   return { child, pid: ready }
-}
-
-async function ask(child: LineChild, line: string): Promise<any> {
-  child.send(line)
-  return child.next()
 }
 
 /** Writes a lock record by hand, as a process with these details would have left it. */

@@ -5,7 +5,7 @@ import { sql } from 'kysely'
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
 import { ConfigError, MigrationError } from '../../src/index.js'
 import { createEmbeddedDatabase } from '../../src/testing/index.js'
-import { type LineChild, startTsxChild } from '../support/child-process.js'
+import { ask, type LineChild, startTsxChild } from '../support/child-process.js'
 
 let dataDir: string
 let children: LineChild[] = []
@@ -26,11 +26,6 @@ async function holder(): Promise<{ child: LineChild; pid: number }> {
   children.push(child)
   const { ready } = await child.next()
   return { child, pid: ready }
-}
-
-async function ask(child: LineChild, line: string): Promise<any> {
-  child.send(line)
-  return child.next()
 }
 
 async function kill(child: LineChild): Promise<void> {
