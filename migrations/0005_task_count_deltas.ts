@@ -5,9 +5,7 @@ import type { MigrationContext } from './migration.js'
 const DELTAS = 'task_count_deltas'
 const GUARD_TRIGGER = 'task_count_deltas_guard'
 const GUARD_FUNCTION = 'taskstore_count_deltas_guard'
-const TASK_TRIGGERS = ['inserted', 'deleted', 'changed', 'updated', 'truncated'] as const
-/** Set, for the rest of the transaction, once an update changed a task's `completed` or owner. */
-const CHANGED_SETTING = 'taskstore.task_counts_changed'
+const TASK_TRIGGERS = ['inserted', 'deleted', 'updated', 'truncated'] as const
 
 const taskTrigger = (event: (typeof TASK_TRIGGERS)[number]) => `tasks_count_deltas_${event}`
 const taskFunction = (event: (typeof TASK_TRIGGERS)[number]) => `taskstore_count_deltas_${event}`
@@ -22,11 +20,12 @@ const taskFunction = (event: (typeof TASK_TRIGGERS)[number]) => `taskstore_count
  * user's deltas and, once there are many, folds them into one row in its own
  * READ COMMITTED transaction, skipping rows another fold holds.
  *
- * Every statement adds at most one delta per user whose counts it changed
- * (a bulk insert or update, `clearCompleted` or a cascade from `deleteUser`
- * is one row per user; an update of other columns adds none and, until the
- * transaction changes `completed` or an owner, costs nothing), so the rows
- * a read sums grow with statements, not with the rows they touched.
+ * An insert or delete statement adds one delta per user it touched (a bulk
+ * insert, `clearCompleted` or a cascade from `deleteUser` is one row per
+ * user). An update adds one per task whose `completed` or owner it changed,
+ * from a row trigger whose WHEN clause skips every other row without a
+ * call: a statement trigger would run its query for every update, and
+ * single-task updates (`toggleComplete`, `updateTask`) are the common ones.
  * TRUNCATE empties the deltas.
  *
  * Every trigger fires ALWAYS, so writes made under
@@ -65,19 +64,15 @@ export async function up(db: Kysely<any>, context: MigrationContext) {
     deleted: sql`
       insert into ${deltas} (user_id, total, completed)
       select user_id, -count(*), -count(*) filter (where completed) from deleted group by user_id;`,
-    changed: sql`perform set_config(${sql.lit(CHANGED_SETTING)}, 'on', true);`,
-    // A move counts against the old owner and for the new one; a user whose counts did not change gets no row.
+    // A move counts against the old owner and for the new one.
     updated: sql`
-      if current_setting(${sql.lit(CHANGED_SETTING)}, true) is distinct from 'on' then
-        return null;
-      end if;
-      insert into ${deltas} (user_id, total, completed)
-      select user_id, sum(total), sum(completed)
-      from (select user_id, 1 as total, completed::int as completed from updated_new
-            union all
-            select user_id, -1, -completed::int from updated_old) as changes
-      group by user_id
-      having sum(total) <> 0 or sum(completed) <> 0;`,
+      if old.user_id = new.user_id then
+        insert into ${deltas} (user_id, total, completed)
+        values (new.user_id, 0, new.completed::int - old.completed::int);
+      else
+        insert into ${deltas} (user_id, total, completed)
+        values (old.user_id, -1, -old.completed::int), (new.user_id, 1, new.completed::int);
+      end if;`,
     // Not MVCC-safe, exactly like the TRUNCATE of tasks that fires it.
     truncated: sql`truncate ${deltas};`,
   }
@@ -98,21 +93,11 @@ export async function up(db: Kysely<any>, context: MigrationContext) {
   await sql`
     create trigger ${sql.id(taskTrigger('deleted'))} after delete on ${tasks}
     referencing old table as deleted for each statement ${run('deleted')}`.execute(db)
-  // Updates are counted per statement like the rest, so a bulk update adds one row per user, not one per
-  // task. Running that count costs most single-row updates (updateTask without `completed`) a query that
-  // finds nothing, so a row trigger, whose WHEN clause a statement trigger cannot have, marks the
-  // transaction once a count-changing update happened (its WHEN clause skips the call once marked), and
-  // the statement trigger does nothing until then. Row triggers fire before the statement trigger of the
-  // same statement.
-  await sql`
-    create trigger ${sql.id(taskTrigger('changed'))} after update of completed, user_id on ${tasks}
-    for each row when (
-      (old.completed is distinct from new.completed or old.user_id is distinct from new.user_id)
-      and current_setting(${sql.lit(CHANGED_SETTING)}, true) is distinct from 'on'
-    ) ${run('changed')}`.execute(db)
+  // No column list (`update of completed, user_id`): a host's BEFORE trigger may change either column.
   await sql`
     create trigger ${sql.id(taskTrigger('updated'))} after update on ${tasks}
-    referencing old table as updated_old new table as updated_new for each statement ${run('updated')}`.execute(db)
+    for each row when (old.completed is distinct from new.completed or old.user_id is distinct from new.user_id)
+    ${run('updated')}`.execute(db)
   await sql`
     create trigger ${sql.id(taskTrigger('truncated'))} after truncate on ${tasks}
     for each statement ${run('truncated')}`.execute(db)

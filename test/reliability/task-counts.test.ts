@@ -314,7 +314,7 @@ describeEachBackend(
       expect(await tasks.countTasks(alice.id)).toEqual(counts)
     })
 
-    test('a bulk update adds one delta per user, and an update that changes no count adds none', async () => {
+    test('an update adds one delta per task whose completion or owner it changed, and none for any other change', async () => {
       const { db, schema } = context()
       const { tasks, alice, bob } = await storeFixture(db)
       const table = sql.id(schema, 'tasks')
@@ -326,13 +326,37 @@ describeEachBackend(
       await tasks.updateTask(alice.id, first!.id, { title: 'renamed', priority: 5 })
       await sql`update ${table} set title = title || '!'`.execute(db)
       expect(await deltaRows(db, alice.id)).toBe(1)
-      await sql`update ${table} set completed = true, completed_at = now()`.execute(db)
-      await sql`update ${table} set user_id = ${bob.id} where id % 2 = 0`.execute(db)
-      expect(await deltaRows(db, alice.id)).toBe(3)
-      expect(await deltaRows(db, bob.id)).toBe(1)
+      await sql`update ${table} set completed = true, completed_at = now() where user_id = ${alice.id}`.execute(db)
+      expect(await deltaRows(db, alice.id)).toBe(51)
+      await sql`update ${table} set user_id = ${bob.id}
+                where id in (select id from ${table} where user_id = ${alice.id} order by id desc limit 20)`.execute(db)
+      expect(await deltaRows(db, alice.id)).toBe(71)
+      expect(await deltaRows(db, bob.id)).toBe(20)
       await tasks.updateTask(alice.id, first!.id, { title: 'renamed again' })
-      expect(await deltaRows(db, alice.id)).toBe(3)
+      expect(await deltaRows(db, alice.id)).toBe(71)
       await expectExactCounts(db, [alice.id, bob.id])
+    })
+
+    test("a completion made by a host's BEFORE trigger, not by the statement's SET list, is counted", async () => {
+      const { db, schema } = context()
+      const { tasks, alice } = await storeFixture(db)
+      const task = await tasks.createTask(alice.id, { title: 'write report' })
+      const finishByTitle = sql.id(schema, 'finish_by_title')
+      await sql`
+        create function ${finishByTitle}() returns trigger language plpgsql as $$
+        begin
+          if new.title like 'done:%' then
+            new.completed := true;
+            new.completed_at := now();
+          end if;
+          return new;
+        end
+        $$`.execute(db)
+      await sql`create trigger finish_by_title before update on ${sql.id(schema, 'tasks')}
+                for each row execute function ${finishByTitle}()`.execute(db)
+      await sql`update ${sql.id(schema, 'tasks')} set title = 'done: write report' where id = ${task.id}`.execute(db)
+      expect(await tasks.countTasks(alice.id)).toEqual({ total: 1, completed: 1, pending: 0 })
+      await expectExactCounts(db, [alice.id])
     })
 
     test('countTasks inside a transaction reads the deltas but never folds them', async () => {
