@@ -19,5 +19,15 @@ export default defineConfig({
   splitting: true,
   treeshake: true,
   // Drivers stay external and are imported lazily: a host only needs the one it uses.
-  external: ['pg', 'pg-mem', '@electric-sql/pglite', '@neondatabase/serverless', 'ws', 'kysely', 'zod', 'bcryptjs'],
+  external: [
+    '@opentelemetry/api',
+    'pg',
+    'pg-mem',
+    '@electric-sql/pglite',
+    '@neondatabase/serverless',
+    'ws',
+    'kysely',
+    'zod',
+    'bcryptjs',
+  ],
 })

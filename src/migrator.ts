@@ -1,10 +1,12 @@
+import type { Attributes } from '@opentelemetry/api'
 import { type Kysely, sql, type Transaction } from 'kysely'
 import { MIGRATIONS, type MigrationContext, type TaskstoreMigration } from '../migrations/index.js'
 import { classifyConnectionError } from './db/classify-connection-error.js'
-import { checkSchemaName, schemaOf } from './db/database-schema.js'
+import { checkSchemaName, SCHEMA_NAME, schemaOf } from './db/database-schema.js'
 import { safeMessage, withoutErrorDetail } from './db/error-detail.js'
 import { MigrationError, TaskstoreError } from './errors/index.js'
 import { isEmulatedPostgres } from './testing/emulation.js'
+import { databaseAttributes, withCallSpan } from './tracing/tracing.js'
 
 // Kysely's Migrator layout, so the tables read the same to anyone who knows it;
 // in the store's own schema, so they never meet a host's kysely_migration.
@@ -55,7 +57,9 @@ export async function migrateToLatest<DB>(
   db: Kysely<DB> | Transaction<DB>,
   options: MigrateOptions = {},
 ): Promise<MigrationRun> {
-  return runMigrations(db, 'latest', options)
+  return withCallSpan('taskstore.migrateToLatest', migrationAttributes(db, options), () =>
+    runMigrations(db, 'latest', options),
+  )
 }
 
 /**
@@ -74,7 +78,9 @@ export async function migrateDown<DB>(
   db: Kysely<DB> | Transaction<DB>,
   options: MigrateOptions = {},
 ): Promise<MigrationRun> {
-  return runMigrations(db, 'down', options)
+  return withCallSpan('taskstore.migrateDown', migrationAttributes(db, options), () =>
+    runMigrations(db, 'down', options),
+  )
 }
 
 /**
@@ -93,6 +99,10 @@ export async function migrationStatus<DB>(
   db: Kysely<DB> | Transaction<DB>,
   options: MigrateOptions = {},
 ): Promise<MigrationState[]> {
+  return withCallSpan('taskstore.migrationStatus', migrationAttributes(db, options), () => readStatus(db, options))
+}
+
+async function readStatus(db: Kysely<any>, options: MigrateOptions): Promise<MigrationState[]> {
   const schema = resolveSchema(db, options)
   const base = db.withoutPlugins()
   try {
@@ -152,7 +162,9 @@ export async function runMigrations(
         let lastRunAt = Math.max(0, ...executed.map((row) => row.executedAt.getTime()))
         for (const [name, step] of migrations.slice(done)) {
           running = name
-          await step.up(scoped, context)
+          await withCallSpan('taskstore.migration', { 'taskstore.migration.name': name }, () =>
+            step.up(scoped, context),
+          )
           // Strictly increasing, like Kysely's Migrator, so the order survives a clock step back.
           lastRunAt = Math.max(Date.now(), lastRunAt + 1)
           await scoped
@@ -164,7 +176,9 @@ export async function runMigrations(
       } else if (done > 0) {
         const [name, step] = migrations[done - 1]!
         running = name
-        await step.down(scoped, context)
+        await withCallSpan('taskstore.migration', { 'taskstore.migration.name': name }, () =>
+          step.down(scoped, context),
+        )
         await scoped.deleteFrom(MIGRATION_TABLE).where('name', '=', name).execute()
         applied.push(name)
       }
@@ -180,6 +194,12 @@ export async function runMigrations(
   } catch (error) {
     throw asMigrationError(error, running, running ? `Migration ${running} failed` : 'Migrating failed')
   }
+}
+
+/** The attributes of a migration run's span, naming the schema it migrates when that name is valid. */
+function migrationAttributes(db: Kysely<any>, options: MigrateOptions): Attributes {
+  const schema = options.schema !== undefined && SCHEMA_NAME.test(options.schema) ? options.schema : undefined
+  return databaseAttributes(db, schema)
 }
 
 function resolveSchema(db: Kysely<any>, options: MigrateOptions): string {

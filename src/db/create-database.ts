@@ -1,6 +1,7 @@
 import type { ConnectionOptions } from 'node:tls'
 import { type Dialect, Kysely, PostgresDialect } from 'kysely'
 import { ConfigError } from '../errors/index.js'
+import { type DatabaseTarget, registerDatabaseTarget, targetOfConnectionString } from '../tracing/database-target.js'
 import { type PoolOptions, resolveConnectionOptions } from './connection-options.js'
 import { DatabaseLifecycle } from './database-lifecycle.js'
 import { checkSchemaName, DEFAULT_SCHEMA } from './database-schema.js'
@@ -89,6 +90,7 @@ export function createDatabase(options: DatabaseOptions = {}): Kysely<Database> 
     return destroy()
   }
   if (connection) {
+    registerDatabaseTarget(db, connection.target)
     registerDirectQuery(
       db,
       createDirectQuery({
@@ -107,6 +109,8 @@ export function createDatabase(options: DatabaseOptions = {}): Kysely<Database> 
 interface PooledDialect {
   readonly dialect: Dialect
   readonly getPool: () => Promise<GuardedPool>
+  /** Where it connects, for tracing. */
+  readonly target: DatabaseTarget
 }
 
 function connectionDialect(
@@ -136,5 +140,9 @@ function connectionDialect(
       lifecycle.onClose(() => guarded.abortCheckedOut())
       return guarded
     }))
-  return { dialect: new PostgresDialect({ pool: getPool }), getPool }
+  return {
+    dialect: new PostgresDialect({ pool: getPool }),
+    getPool,
+    target: targetOfConnectionString(connectionString),
+  }
 }

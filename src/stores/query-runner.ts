@@ -1,5 +1,6 @@
 import type { Compilable, Kysely, QueryResult } from 'kysely'
 import { type DirectQuery, directQueryFor } from '../db/direct-query.js'
+import { type QueryObservation, QueryTracer } from '../tracing/tracing.js'
 import { type ErrorContext, mapDatabaseError } from './database-errors.js'
 import { TemplateCache } from './query-template.js'
 
@@ -17,10 +18,12 @@ export class QueryRunner {
   readonly #db: Kysely<any>
   readonly #templates = new TemplateCache()
   readonly #direct: DirectQuery | undefined
+  readonly #tracer: QueryTracer
 
   constructor(db: Kysely<any>) {
     this.#db = db
     this.#direct = db.isTransaction ? undefined : directQueryFor(db)
+    this.#tracer = new QueryTracer(db)
   }
 
   async run<Row>(
@@ -29,12 +32,19 @@ export class QueryRunner {
     values: Readonly<Record<string, unknown>>,
     context: ErrorContext = {},
   ): Promise<QueryResult<Row>> {
+    let observation: QueryObservation | undefined
     try {
       const template = this.#templates.get<Row>(key, build)
-      if (this.#direct) return await this.#direct<Row>(template.sql, template.parameters(values))
-      return await this.#db.executeQuery<Row>(template.bind(values))
+      observation = this.#tracer.start(template.sql)
+      const result = this.#direct
+        ? await this.#direct<Row>(template.sql, template.parameters(values))
+        : await this.#db.executeQuery<Row>(template.bind(values))
+      observation?.end()
+      return result
     } catch (error) {
-      throw mapDatabaseError(error, context, this.#db.isTransaction)
+      const mapped = mapDatabaseError(error, context, this.#db.isTransaction)
+      observation?.end(mapped)
+      throw mapped
     }
   }
 }

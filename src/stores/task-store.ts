@@ -2,6 +2,7 @@ import { type Kysely, sql, type Transaction } from 'kysely'
 import { asTaskstoreDatabase, type Database } from '../db/taskstore-database.js'
 import { ForbiddenError, NotFoundError } from '../errors/index.js'
 import { isEmulatedPostgres } from '../testing/emulation.js'
+import { databaseAttributes, traceCalls } from '../tracing/tracing.js'
 import {
   allTasksQuerySchema,
   parseInput,
@@ -211,126 +212,130 @@ export function createTaskStore<DB extends Database>(database: Kysely<DB> | Tran
     return { items: rows, nextCursor: encodeCursor(cursorKey, { value: last[sort], id: last.id }) }
   }
 
-  return {
-    async createTask(userId, input) {
-      const owner = parseUserId(userId, 'userId')
-      const task = parseInput(taskInputSchema, input)
-      const { rows } = await run<Task>(
-        'create',
-        () =>
-          db
-            .insertInto('tasks')
-            .values({
-              user_id: placeholder('userId'),
-              title: placeholder('title'),
-              description: placeholder('description'),
-              priority: placeholder('priority'),
-              completed: placeholder('completed'),
-              completed_at: sql`case when ${placeholder('completed')}::boolean then now() end`,
-            })
-            .returning(TASK_COLUMNS),
-        {
-          userId: owner,
-          title: task.title,
-          description: task.description ?? null,
-          priority: task.priority ?? 3,
-          completed: task.completed ?? false,
-        },
-        { missingReference: `User ${owner} does not exist`, generatesId: 'The tasks table' },
-      )
-      return rows[0]!
-    },
-
-    async getTask(userId, taskId) {
-      const owner = parseUserId(userId, 'userId')
-      const id = parseTaskId(taskId, 'taskId')
-      return oneOwnedTask('get', () => byOwner(db.selectFrom('tasks').select(TASK_COLUMNS)), owner, id)
-    },
-
-    async getTasks(userId, query = {}) {
-      const owner = parseUserId(userId, 'userId')
-      const q = parseTaskQuery(query)
-      return list('user', owner, q)
-    },
-
-    async updateTask(userId, taskId, patch) {
-      const owner = parseUserId(userId, 'userId')
-      const id = parseTaskId(taskId, 'taskId')
-      const changes = parseInput(taskPatchSchema, patch)
-      const fields = (['title', 'description', 'priority', 'completed'] as const).filter(
-        (field) => changes[field] !== undefined,
-      )
-      return oneOwnedTask(
-        `update:${fields.join(',')}`,
-        () =>
-          byOwner(
+  return traceCalls<TaskStore>(
+    {
+      async createTask(userId, input) {
+        const owner = parseUserId(userId, 'userId')
+        const task = parseInput(taskInputSchema, input)
+        const { rows } = await run<Task>(
+          'create',
+          () =>
             db
-              .updateTable('tasks')
-              .set({
-                ...(changes.title !== undefined && { title: placeholder('title') }),
-                ...(changes.description !== undefined && { description: placeholder('description') }),
-                ...(changes.priority !== undefined && { priority: placeholder('priority') }),
-                ...(changes.completed !== undefined && {
-                  completed: placeholder('completed'),
-                  // completedAt changes only when completed does
-                  completed_at: sql`case when ${placeholder('completed')}::boolean then coalesce(completed_at, now()) end`,
-                }),
-                updated_at: updatedAt.value,
+              .insertInto('tasks')
+              .values({
+                user_id: placeholder('userId'),
+                title: placeholder('title'),
+                description: placeholder('description'),
+                priority: placeholder('priority'),
+                completed: placeholder('completed'),
+                completed_at: sql`case when ${placeholder('completed')}::boolean then now() end`,
               })
               .returning(TASK_COLUMNS),
-          ),
-        owner,
-        id,
-        changes,
-      )
-    },
+          {
+            userId: owner,
+            title: task.title,
+            description: task.description ?? null,
+            priority: task.priority ?? 3,
+            completed: task.completed ?? false,
+          },
+          { missingReference: `User ${owner} does not exist`, generatesId: 'The tasks table' },
+        )
+        return rows[0]!
+      },
 
-    async deleteTask(userId, taskId) {
-      const owner = parseUserId(userId, 'userId')
-      const id = parseTaskId(taskId, 'taskId')
-      return oneOwnedTask('delete', () => byOwner(db.deleteFrom('tasks').returning(TASK_COLUMNS)), owner, id)
-    },
+      async getTask(userId, taskId) {
+        const owner = parseUserId(userId, 'userId')
+        const id = parseTaskId(taskId, 'taskId')
+        return oneOwnedTask('get', () => byOwner(db.selectFrom('tasks').select(TASK_COLUMNS)), owner, id)
+      },
 
-    async toggleComplete(userId, taskId) {
-      const owner = parseUserId(userId, 'userId')
-      const id = parseTaskId(taskId, 'taskId')
-      // One statement: SET reads the row's values before the update, and the
-      // row lock serialises concurrent toggles, so none is ever lost.
-      return oneOwnedTask(
-        'toggle',
-        () =>
-          byOwner(
-            db
-              .updateTable('tasks')
-              .set({
-                completed: sql`not completed`,
-                completed_at: sql`case when completed then null else now() end`,
-                updated_at: updatedAt.value,
-              })
-              .returning(TASK_COLUMNS),
-          ),
-        owner,
-        id,
-      )
-    },
+      async getTasks(userId, query = {}) {
+        const owner = parseUserId(userId, 'userId')
+        const q = parseTaskQuery(query)
+        return list('user', owner, q)
+      },
 
-    async countTasks(userId) {
-      return counter.count(parseUserId(userId, 'userId'))
-    },
+      async updateTask(userId, taskId, patch) {
+        const owner = parseUserId(userId, 'userId')
+        const id = parseTaskId(taskId, 'taskId')
+        const changes = parseInput(taskPatchSchema, patch)
+        const fields = (['title', 'description', 'priority', 'completed'] as const).filter(
+          (field) => changes[field] !== undefined,
+        )
+        return oneOwnedTask(
+          `update:${fields.join(',')}`,
+          () =>
+            byOwner(
+              db
+                .updateTable('tasks')
+                .set({
+                  ...(changes.title !== undefined && { title: placeholder('title') }),
+                  ...(changes.description !== undefined && { description: placeholder('description') }),
+                  ...(changes.priority !== undefined && { priority: placeholder('priority') }),
+                  ...(changes.completed !== undefined && {
+                    completed: placeholder('completed'),
+                    // completedAt changes only when completed does
+                    completed_at: sql`case when ${placeholder('completed')}::boolean then coalesce(completed_at, now()) end`,
+                  }),
+                  updated_at: updatedAt.value,
+                })
+                .returning(TASK_COLUMNS),
+            ),
+          owner,
+          id,
+          changes,
+        )
+      },
 
-    async clearCompleted(userId) {
-      const owner = parseUserId(userId, 'userId')
-      const result = await run(
-        'clear',
-        () => db.deleteFrom('tasks').where('user_id', '=', placeholder<string>('userId')).where('completed', '=', true),
-        { userId: owner },
-      )
-      return Number(result.numAffectedRows ?? 0n)
-    },
+      async deleteTask(userId, taskId) {
+        const owner = parseUserId(userId, 'userId')
+        const id = parseTaskId(taskId, 'taskId')
+        return oneOwnedTask('delete', () => byOwner(db.deleteFrom('tasks').returning(TASK_COLUMNS)), owner, id)
+      },
 
-    async listAllTasks(query = {}) {
-      const q = parseInput(allTasksQuerySchema, query)
-      return list('all', q.userId, q)
+      async toggleComplete(userId, taskId) {
+        const owner = parseUserId(userId, 'userId')
+        const id = parseTaskId(taskId, 'taskId')
+        // One statement: SET reads the row's values before the update, and the
+        // row lock serialises concurrent toggles, so none is ever lost.
+        return oneOwnedTask(
+          'toggle',
+          () =>
+            byOwner(
+              db
+                .updateTable('tasks')
+                .set({
+                  completed: sql`not completed`,
+                  completed_at: sql`case when completed then null else now() end`,
+                  updated_at: updatedAt.value,
+                })
+                .returning(TASK_COLUMNS),
+            ),
+          owner,
+          id,
+        )
+      },
+
+      async countTasks(userId) {
+        return counter.count(parseUserId(userId, 'userId'))
+      },
+
+      async clearCompleted(userId) {
+        const owner = parseUserId(userId, 'userId')
+        const result = await run(
+          'clear',
+          () =>
+            db.deleteFrom('tasks').where('user_id', '=', placeholder<string>('userId')).where('completed', '=', true),
+          { userId: owner },
+        )
+        return Number(result.numAffectedRows ?? 0n)
+      },
+
+      async listAllTasks(query = {}) {
+        const q = parseInput(allTasksQuerySchema, query)
+        return list('all', q.userId, q)
+      },
     },
-  }
+    () => databaseAttributes(db),
+  )
 }

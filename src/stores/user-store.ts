@@ -3,6 +3,7 @@ import type { Kysely, Transaction } from 'kysely'
 import { asTaskstoreDatabase, type Database } from '../db/taskstore-database.js'
 import { ConfigError, NotFoundError, ValidationError } from '../errors/index.js'
 import { isEmulatedPostgres } from '../testing/emulation.js'
+import { databaseAttributes, traceCalls } from '../tracing/tracing.js'
 import {
   codePointLength,
   emailSchema,
@@ -143,116 +144,119 @@ export function createUserStore<DB extends Database>(
     return user
   }
 
-  return {
-    async createUser(input) {
-      const user = parseInput(userInputSchema, input)
-      const id = user.id ?? randomUUID()
-      const passwordHash =
-        user.password !== undefined ? await hashPassword(user.password, cost) : (user.passwordHash ?? null)
-      const { rows } = await runner.run<User>(
-        'createUser',
-        () =>
-          db
-            .insertInto('users')
-            .values({
-              id: placeholder('id'),
-              email: placeholder('email'),
-              name: placeholder('name'),
-              password_hash: placeholder('passwordHash'),
-            })
-            .returning(USER_COLUMNS),
-        { id, email: user.email, name: user.name ?? null, passwordHash },
-        {
-          duplicate: {
-            email: `A user with email ${user.email} already exists`,
-            id: `A user with id ${id} already exists`,
-          },
-        },
-      )
-      return rows[0]!
-    },
-
-    async getUser(id) {
-      const userId = parseUserId(id, 'id')
-      return one('getUser', () => byId(db.selectFrom('users').select(USER_COLUMNS)), { id: userId })
-    },
-
-    async findUserByEmail(email) {
-      const address = parseArgument(emailSchema, email, 'email')
-      const { rows } = await runner.run<User>(
-        'findUserByEmail',
-        () => db.selectFrom('users').select(USER_COLUMNS).where('email', '=', placeholder<string>('email')),
-        { email: address },
-      )
-      return rows[0] ?? null
-    },
-
-    async updateUser(id, patch) {
-      const userId = parseUserId(id, 'id')
-      const changes = parseInput(userPatchSchema, patch)
-      const passwordHash = changes.password === undefined ? undefined : await hashPassword(changes.password, cost)
-      const fields = (['email', 'name', 'isActive', 'emailVerified', 'password'] as const).filter(
-        (field) => changes[field] !== undefined,
-      )
-      return one(
-        `updateUser:${fields.join(',')}`,
-        () =>
-          byId(
+  return traceCalls<UserStore>(
+    {
+      async createUser(input) {
+        const user = parseInput(userInputSchema, input)
+        const id = user.id ?? randomUUID()
+        const passwordHash =
+          user.password !== undefined ? await hashPassword(user.password, cost) : (user.passwordHash ?? null)
+        const { rows } = await runner.run<User>(
+          'createUser',
+          () =>
             db
-              .updateTable('users')
-              .set({
-                ...(changes.email !== undefined && { email: placeholder('email') }),
-                ...(changes.name !== undefined && { name: placeholder('name') }),
-                ...(changes.isActive !== undefined && { is_active: placeholder('isActive') }),
-                ...(changes.emailVerified !== undefined && { email_verified: placeholder('emailVerified') }),
-                ...(passwordHash !== undefined && { password_hash: placeholder('passwordHash') }),
-                updated_at: updatedAt.value,
+              .insertInto('users')
+              .values({
+                id: placeholder('id'),
+                email: placeholder('email'),
+                name: placeholder('name'),
+                password_hash: placeholder('passwordHash'),
               })
               .returning(USER_COLUMNS),
-          ),
-        { ...changes, id: userId, passwordHash },
-        { duplicate: { email: `A user with email ${changes.email} already exists` } },
-      )
-    },
+          { id, email: user.email, name: user.name ?? null, passwordHash },
+          {
+            duplicate: {
+              email: `A user with email ${user.email} already exists`,
+              id: `A user with id ${id} already exists`,
+            },
+          },
+        )
+        return rows[0]!
+      },
 
-    async deleteUser(id) {
-      const userId = parseUserId(id, 'id')
-      return one('deleteUser', () => byId(db.deleteFrom('users').returning(USER_COLUMNS)), { id: userId })
-    },
+      async getUser(id) {
+        const userId = parseUserId(id, 'id')
+        return one('getUser', () => byId(db.selectFrom('users').select(USER_COLUMNS)), { id: userId })
+      },
 
-    async verifyPassword(email, password) {
-      const address = parseArgument(emailSchema, email, 'email')
-      if (typeof password !== 'string' || codePointLength(password) > 1024) {
-        throw new ValidationError([{ path: ['password'], message: 'must be a string of at most 1024 characters' }])
-      }
-      const { rows } = await runner.run<User & { passwordHash: string | null }>(
-        'findCredentials',
-        () =>
-          db
-            .selectFrom('users')
-            .select([...USER_COLUMNS, 'password_hash as passwordHash'])
-            .where('email', '=', placeholder<string>('email')),
-        { email: address },
-      )
-      const found = rows[0]
-      // checked even when no user was found: the work must not depend on it
-      const { match, needsUpgrade } = await checkPassword(password, found?.passwordHash ?? null, passwordWork)
-      if (!found || !match) return null
-      const { passwordHash, ...user } = found
-      if (!needsUpgrade) return user
-      const upgraded = await hashPassword(password, cost)
-      return one(
-        'upgradePasswordHash',
-        () =>
-          byId(
+      async findUserByEmail(email) {
+        const address = parseArgument(emailSchema, email, 'email')
+        const { rows } = await runner.run<User>(
+          'findUserByEmail',
+          () => db.selectFrom('users').select(USER_COLUMNS).where('email', '=', placeholder<string>('email')),
+          { email: address },
+        )
+        return rows[0] ?? null
+      },
+
+      async updateUser(id, patch) {
+        const userId = parseUserId(id, 'id')
+        const changes = parseInput(userPatchSchema, patch)
+        const passwordHash = changes.password === undefined ? undefined : await hashPassword(changes.password, cost)
+        const fields = (['email', 'name', 'isActive', 'emailVerified', 'password'] as const).filter(
+          (field) => changes[field] !== undefined,
+        )
+        return one(
+          `updateUser:${fields.join(',')}`,
+          () =>
+            byId(
+              db
+                .updateTable('users')
+                .set({
+                  ...(changes.email !== undefined && { email: placeholder('email') }),
+                  ...(changes.name !== undefined && { name: placeholder('name') }),
+                  ...(changes.isActive !== undefined && { is_active: placeholder('isActive') }),
+                  ...(changes.emailVerified !== undefined && { email_verified: placeholder('emailVerified') }),
+                  ...(passwordHash !== undefined && { password_hash: placeholder('passwordHash') }),
+                  updated_at: updatedAt.value,
+                })
+                .returning(USER_COLUMNS),
+            ),
+          { ...changes, id: userId, passwordHash },
+          { duplicate: { email: `A user with email ${changes.email} already exists` } },
+        )
+      },
+
+      async deleteUser(id) {
+        const userId = parseUserId(id, 'id')
+        return one('deleteUser', () => byId(db.deleteFrom('users').returning(USER_COLUMNS)), { id: userId })
+      },
+
+      async verifyPassword(email, password) {
+        const address = parseArgument(emailSchema, email, 'email')
+        if (typeof password !== 'string' || codePointLength(password) > 1024) {
+          throw new ValidationError([{ path: ['password'], message: 'must be a string of at most 1024 characters' }])
+        }
+        const { rows } = await runner.run<User & { passwordHash: string | null }>(
+          'findCredentials',
+          () =>
             db
-              .updateTable('users')
-              .set({ password_hash: placeholder('passwordHash') })
-              .where('password_hash', '=', placeholder<string>('previousHash'))
-              .returning(USER_COLUMNS),
-          ),
-        { id: user.id, passwordHash: upgraded, previousHash: passwordHash },
-      ).catch(() => user)
+              .selectFrom('users')
+              .select([...USER_COLUMNS, 'password_hash as passwordHash'])
+              .where('email', '=', placeholder<string>('email')),
+          { email: address },
+        )
+        const found = rows[0]
+        // checked even when no user was found: the work must not depend on it
+        const { match, needsUpgrade } = await checkPassword(password, found?.passwordHash ?? null, passwordWork)
+        if (!found || !match) return null
+        const { passwordHash, ...user } = found
+        if (!needsUpgrade) return user
+        const upgraded = await hashPassword(password, cost)
+        return one(
+          'upgradePasswordHash',
+          () =>
+            byId(
+              db
+                .updateTable('users')
+                .set({ password_hash: placeholder('passwordHash') })
+                .where('password_hash', '=', placeholder<string>('previousHash'))
+                .returning(USER_COLUMNS),
+            ),
+          { id: user.id, passwordHash: upgraded, previousHash: passwordHash },
+        ).catch(() => user)
+      },
     },
-  }
+    () => databaseAttributes(db),
+  )
 }

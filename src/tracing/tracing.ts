@@ -1,0 +1,203 @@
+import type { Attributes, Histogram, MeterProvider, Tracer, TracerProvider } from '@opentelemetry/api'
+import type { Kysely } from 'kysely'
+import { schemaOf } from '../db/database-schema.js'
+import { databaseTargetOf } from './database-target.js'
+import { type QuerySummary, summarizeQuery } from './query-summary.js'
+import { errorType, markFailed, sqlStateIn } from './span-errors.js'
+import { loadTelemetryApi, type TelemetryApi, telemetryApi } from './telemetry-api.js'
+
+const INSTRUMENTATION = 'taskstore'
+/** The stable database conventions' bucket boundaries for operation durations, in seconds. */
+const DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10]
+
+let tracerProvider: TracerProvider | undefined
+let tracer: Tracer | undefined
+let meterProvider: MeterProvider | undefined
+let durations: Histogram | undefined
+
+function tracerOf(api: TelemetryApi): Tracer {
+  // The global provider is a proxy that a later registration reaches, but `trace.disable()` replaces it.
+  const provider = api.trace.getTracerProvider()
+  if (provider !== tracerProvider || !tracer) {
+    tracerProvider = provider
+    tracer = provider.getTracer(INSTRUMENTATION)
+  }
+  return tracer
+}
+
+let noopHistogram: object | undefined
+
+/** The duration histogram of the meter provider registered now; `undefined` when none is. */
+function durationsOf(api: TelemetryApi): Histogram | undefined {
+  // Meter providers are not proxied: follow whichever the host has registered now.
+  const provider = api.metrics.getMeterProvider()
+  if (provider !== meterProvider) {
+    meterProvider = provider
+    noopHistogram ??= Object.getPrototypeOf(api.createNoopMeter().createHistogram('probe')) as object
+    const histogram = provider.getMeter(INSTRUMENTATION).createHistogram('db.client.operation.duration', {
+      unit: 's',
+      description: 'Duration of database client operations.',
+      advice: { explicitBucketBoundaries: DURATION_BUCKETS },
+    })
+    durations = Object.getPrototypeOf(histogram) === noopHistogram ? undefined : histogram
+  }
+  return durations
+}
+
+/** The attributes every span and measurement of one database shares. */
+export function databaseAttributes(db: Kysely<any>, schema = schemaOf(db)): Attributes {
+  const target = databaseTargetOf(db)
+  return {
+    'db.system.name': 'postgresql',
+    'db.namespace': target?.database ? `${target.database}.${schema}` : schema,
+    ...(target?.serverAddress && { 'server.address': target.serverAddress }),
+    ...(target?.serverPort && { 'server.port': target.serverPort }),
+  }
+}
+
+/**
+ * Wraps each method of a store so that a call is one span,
+ * `taskstore.<method>`, the parent of its queries' spans. With
+ * `@opentelemetry/api` missing, or no tracer provider registered, a call
+ * runs as it would unwrapped, save one check.
+ *
+ * @example
+ * ```ts
+ * const store = traceCalls({ async ping() { return 'pong' } }, () => ({ 'db.system.name': 'postgresql' }))
+ * await store.ping() // one span, taskstore.ping, when the host traces
+ * ```
+ */
+export function traceCalls<T extends object>(methods: T, attributes: () => Attributes): T {
+  void loadTelemetryApi()
+  let shared: Attributes | undefined
+  const sharedAttributes = () => {
+    shared ??= attributes()
+    return shared
+  }
+  const traced: Record<string, unknown> = {}
+  for (const [name, method] of Object.entries(methods)) {
+    if (typeof method !== 'function') {
+      traced[name] = method
+      continue
+    }
+    const spanName = `taskstore.${name}`
+    const call = (args: unknown[]): Promise<unknown> => {
+      const api = telemetryApi()
+      if (api === null) return method.apply(methods, args)
+      // Only calls made while the API is still being imported wait for it.
+      if (api === undefined) return loadTelemetryApi().then(() => call(args))
+      return inCallSpan(api, spanName, sharedAttributes(), () => method.apply(methods, args))
+    }
+    traced[name] = (...args: unknown[]) => call(args)
+  }
+  return traced as T
+}
+
+/**
+ * Runs `work` as one span named `name` (a migration run, a store call).
+ *
+ * @example
+ * ```ts
+ * const run = await withCallSpan('taskstore.migrateToLatest', {}, () => Promise.resolve({ applied: [] }))
+ * ```
+ */
+export async function withCallSpan<R>(name: string, attributes: Attributes, work: () => Promise<R>): Promise<R> {
+  const api = telemetryApi() ?? (await loadTelemetryApi())
+  return api ? inCallSpan(api, name, attributes, work) : work()
+}
+
+function inCallSpan<R>(api: TelemetryApi, name: string, attributes: Attributes, work: () => Promise<R>): Promise<R> {
+  const span = tracerOf(api).startSpan(name, { kind: api.SpanKind.INTERNAL, attributes })
+  // No provider: nothing to record and no trace to carry on, so no context to set.
+  if (!span.isRecording() && !api.trace.isSpanContextValid(span.spanContext())) return work()
+  return api.context.with(api.trace.setSpan(api.context.active(), span), async () => {
+    try {
+      const result = await work()
+      span.end()
+      return result
+    } catch (error) {
+      markFailed(api, span, error)
+      span.end()
+      throw error
+    }
+  })
+}
+
+/** One query in flight: ends its span and records its duration. */
+export interface QueryObservation {
+  end(error?: unknown): void
+}
+
+/**
+ * Observes the queries of one database: a client span per query, named by
+ * its summary (`INSERT tasks`), under the span of the store call that sent
+ * it, and its duration in the `db.client.operation.duration` histogram.
+ * Attributes come from the SQL text and the connection, never from the
+ * bound values.
+ *
+ * @example
+ * ```ts
+ * const queries = new QueryTracer(db)
+ * const observation = queries.start('select 1')
+ * observation?.end()
+ * ```
+ */
+export class QueryTracer {
+  readonly #db: Kysely<any>
+  /** Per statement text: its summary and its span's attributes, built once (spreading them per query costs µs). */
+  readonly #statements = new Map<string, { readonly summary: QuerySummary; readonly attributes: Attributes }>()
+  #shared: Attributes | undefined
+
+  constructor(db: Kysely<any>) {
+    this.#db = db
+    void loadTelemetryApi()
+  }
+
+  #describe(sql: string): { summary: QuerySummary; attributes: Attributes } {
+    const summary = summarizeQuery(sql)
+    this.#shared ??= databaseAttributes(this.#db)
+    const attributes: Attributes = {
+      ...this.#shared,
+      'db.operation.name': summary.operation,
+      ...(summary.collection && { 'db.collection.name': summary.collection }),
+      'db.query.summary': summary.summary,
+      'taskstore.route': 'primary',
+    }
+    return { summary, attributes }
+  }
+
+  /** Starts observing one statement; `undefined` when `@opentelemetry/api` is not installed. */
+  start(sql: string): QueryObservation | undefined {
+    const api = telemetryApi()
+    if (!api) return undefined
+    let statement = this.#statements.get(sql)
+    if (!statement) {
+      statement = this.#describe(sql)
+      this.#statements.set(sql, statement)
+    }
+    const { summary, attributes } = statement
+    const span = tracerOf(api).startSpan(summary.summary, { kind: api.SpanKind.CLIENT, attributes })
+    const durations = durationsOf(api)
+    // No tracer provider and no meter provider: nothing to end or record.
+    if (!span.isRecording() && !durations) return undefined
+    const started = performance.now()
+    return {
+      end(error) {
+        const seconds = (performance.now() - started) / 1000
+        if (error === undefined) {
+          span.end()
+          durations?.record(seconds, attributes)
+          return
+        }
+        markFailed(api, span, error)
+        span.end()
+        const status = sqlStateIn(error)
+        durations?.record(seconds, {
+          ...attributes,
+          'error.type': errorType(error, status),
+          ...(status && { 'db.response.status_code': status }),
+        })
+      },
+    }
+  }
+}
