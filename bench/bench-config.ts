@@ -1,6 +1,6 @@
 /** What gets seeded. Changing any field (or SEED_VERSION) makes the next run seed afresh. */
 export interface DatasetSpec {
-  readonly name: 'full' | 'quick'
+  readonly name: 'full' | 'quick' | 'scale'
   readonly schema: string
   /** Ordinary users, each with `tasksPerUser` tasks. */
   readonly users: number
