@@ -247,7 +247,7 @@ export function createUserStore<DB extends Database>(
           byId(
             db
               .updateTable('users')
-              .set({ password_hash: placeholder('passwordHash') })
+              .set({ password_hash: placeholder('passwordHash'), updated_at: updatedAt.value })
               .where('password_hash', '=', placeholder<string>('previousHash'))
               .returning(USER_COLUMNS),
           ),

@@ -4,12 +4,12 @@ import {
   type Kysely,
   PostgresAdapter,
   PostgresDialect,
-  type PostgresPool,
   type SchemaMetadata,
   type TableMetadata,
 } from 'kysely'
-import { BoundParametersPool } from './bound-parameters-pool.js'
 import { EMULATED_POSTGRES } from './emulation.js'
+import type { MemoryEngine } from './memory-engine.js'
+import { MemoryPool } from './memory-pool.js'
 
 /** The part of a pg-mem database the dialect uses. */
 export interface MemoryDb {
@@ -49,12 +49,12 @@ class MemoryIntrospector implements DatabaseIntrospector {
 
 /**
  * A Kysely dialect over a pg-mem database, with the adapter, introspector
- * and parameter binding it needs.
+ * and one-connection pool it needs.
  */
 export class MemoryDialect extends PostgresDialect implements Dialect {
   readonly #mem: MemoryDb
-  constructor(pool: PostgresPool, mem: MemoryDb) {
-    super({ pool: new BoundParametersPool(pool) })
+  constructor(engine: MemoryEngine, mem: MemoryDb) {
+    super({ pool: new MemoryPool(engine) })
     this.#mem = mem
   }
   override createAdapter() {
