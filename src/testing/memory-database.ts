@@ -6,7 +6,7 @@ import { importPeer } from '../db/pool-settings.js'
 import { MemoryDialect } from './memory-dialect.js'
 import { MemoryEngine } from './memory-engine.js'
 import { migrateOrClose } from './migrate-or-close.js'
-import { listUserSchemaNames, recordIssuedValues } from './pg-mem-internals.js'
+import { compareTimestampsFast, listUserSchemaNames, recordIssuedValues } from './pg-mem-internals.js'
 
 /** Options of {@link createMemoryDatabase}. */
 export interface MemoryDatabaseOptions extends Pick<DatabaseOptions, 'log' | 'logParameters'> {
@@ -74,12 +74,16 @@ function newMemoryDb(pgMem: typeof import('pg-mem'), clock: () => Date | null): 
   const { newDb, DataType } = pgMem
   const mem = newDb({ noAstCoverageCheck: true })
   // Postgres's now() is the time the transaction started; pg-mem's moves on every call.
-  mem
-    .getSchema('pg_catalog')
-    .registerFunction(
-      { name: 'now', args: [], returns: DataType.timestamptz, implementation: () => clock() ?? new Date() },
-      true,
-    )
+  mem.getSchema('pg_catalog').registerFunction(
+    {
+      name: 'now',
+      args: [],
+      returns: DataType.timestamptz,
+      impure: true,
+      implementation: () => clock() ?? new Date(),
+    },
+    true,
+  )
   for (const schemaName of ['public', 'pg_catalog']) {
     const schema = mem.getSchema(schemaName)
     // Postgres counts characters in code points; JavaScript's length counts UTF-16 units.
@@ -105,6 +109,7 @@ function newMemoryDb(pgMem: typeof import('pg-mem'), clock: () => Date | null): 
     })
   }
   recordIssuedValues(mem)
+  compareTimestampsFast(mem, DataType.timestamptz)
   return mem
 }
 

@@ -1,4 +1,5 @@
-import type { IBackup, IMemoryDb } from 'pg-mem'
+import type { IBackup, IMemoryDb, IPreparedQuery } from 'pg-mem'
+import { parameterText } from './parameter-text.js'
 import {
   captureSequences,
   dropSchema,
@@ -6,6 +7,9 @@ import {
   keepIssuedValues,
   restoreSequences,
 } from './pg-mem-internals.js'
+import { StatementTemplates } from './statement-templates.js'
+
+type ParsedQuery = Exclude<Parameters<IMemoryDb['public']['query']>[0], string>
 
 /** What one statement returned, in the shape Kysely's Postgres driver reads. */
 export interface MemoryResult {
@@ -20,6 +24,7 @@ export type MemoryDbFactory = (clock: () => Date | null) => IMemoryDb
 /** A statement that changed the database, with the time its `now()` saw. */
 interface JournalEntry {
   readonly sql: string
+  readonly parameters: readonly unknown[]
   readonly at: Date
 }
 
@@ -48,6 +53,10 @@ interface OpenTransaction {
  * database by replaying the journal up to the restore point. Sequences
  * are not rolled back, as on Postgres.
  *
+ * pg-mem parses and plans every statement it is given, which is most of its
+ * time per call; a statement with parameters is prepared once per SQL text
+ * and only bound after that, until the schema changes.
+ *
  * @example
  * ```ts
  * import { newDb } from 'pg-mem'
@@ -64,9 +73,13 @@ export class MemoryEngine {
   readonly #journal: JournalEntry[] = []
   #transaction: OpenTransaction | null = null
 
+  // Prepared statements by SQL text, for the current database and schema; null when pg-mem cannot prepare one.
+  readonly #prepared = new Map<string, IPreparedQuery | null>()
+  readonly #templates = new StatementTemplates()
+
   constructor(create: MemoryDbFactory) {
     this.#create = create
-    this.#mem = create(() => this.#clock)
+    this.#mem = this.#open()
   }
 
   /** The pg-mem database as it is now (a rollback across DDL replaces it). */
@@ -75,11 +88,11 @@ export class MemoryEngine {
   }
 
   /**
-   * Runs one statement (parameters already written in).
+   * Runs one statement, with `$n` placeholders for `parameters`.
    *
    * @throws the database's error; inside a transaction, every later statement then fails until ROLLBACK, as on Postgres.
    */
-  execute(sql: string): MemoryResult {
+  execute(sql: string, parameters: readonly unknown[] = []): MemoryResult {
     const control = transactionControl(sql)
     if (control) return this.#control(control)
     const transaction = this.#transaction
@@ -87,26 +100,56 @@ export class MemoryEngine {
     const at = transaction?.at ?? new Date()
     let result: MemoryResult
     try {
-      result = this.#run(this.#mem, sql, at)
+      result = this.#run(this.#mem, sql, parameters, at)
     } catch (error) {
       if (transaction) transaction.aborted = true
       throw error
     }
-    if (changesData(sql)) this.#journal.push({ sql, at })
+    if (changesData(sql)) this.#journal.push({ sql, parameters, at })
     return result
   }
 
-  #run(mem: IMemoryDb, sql: string, at: Date): MemoryResult {
+  #open(): IMemoryDb {
+    const mem = this.#create(() => this.#clock)
+    this.#prepared.clear()
+    // A plan refers to the tables as they were: after DDL, prepare again.
+    mem.on('schema-change', () => this.#prepared.clear())
+    return mem
+  }
+
+  #run(mem: IMemoryDb, sql: string, parameters: readonly unknown[], at: Date): MemoryResult {
     this.#clock = at
     try {
       const dropped = DROP_SCHEMA.exec(sql)
       if (dropped) return dropSchemaStatement(mem, identifier(dropped[2]!), dropped[1] !== undefined)
-      const result = keepIssuedValues(mem, () => mem.public.query(sql))
+      // Arrays go as literals (ARRAY[…]): pg-mem reads no array text.
+      const prepared = parameters.length > 0 && !parameters.some(Array.isArray) ? this.#prepare(mem, sql) : null
+      const result = keepIssuedValues(mem, () => {
+        if (prepared) return prepared.bind(parameters.map(parameterValue)).executeAll()
+        if (parameters.length === 0) return mem.public.query(sql)
+        return mem.public.query(this.#templates.bind(mem, sql, parameters) as ParsedQuery)
+      })
       if (DROP.test(sql)) forgetOrphanIndexes(mem)
       return { command: result.command, rowCount: result.rowCount, rows: result.rows.map(plainRow) }
     } finally {
       this.#clock = null
     }
+  }
+
+  #prepare(mem: IMemoryDb, sql: string): IPreparedQuery | null {
+    // Only the live database's statements are kept; a replay builds another.
+    if (mem !== this.#mem) return null
+    let prepared = this.#prepared.get(sql)
+    if (prepared === undefined) {
+      try {
+        prepared = mem.public.prepare(sql)
+      } catch {
+        // Run as text with the values written in: pg-mem then reports the error, if there is one.
+        prepared = null
+      }
+      this.#prepared.set(sql, prepared)
+    }
+    return prepared
   }
 
   #control(control: TransactionControl): MemoryResult {
@@ -175,9 +218,10 @@ export class MemoryEngine {
 
   // The schema changed since the restore point: build the database again from what came before it.
   #replay(journalLength: number): IMemoryDb {
-    const mem = this.#create(() => this.#clock)
-    for (const { sql, at } of this.#journal.slice(0, journalLength)) this.#run(mem, sql, at)
-    return mem
+    const journal = this.#journal.slice(0, journalLength)
+    this.#mem = this.#open()
+    for (const { sql, parameters, at } of journal) this.#run(this.#mem, sql, parameters, at)
+    return this.#mem
   }
 }
 
@@ -231,6 +275,11 @@ function identifier(text: string): string {
 
 function changesData(sql: string): boolean {
   return !READ.test(sql) || SEQUENCE_CALL.test(sql) || /\b(?:insert|update|delete)\b/i.test(sql)
+}
+
+// Text, as node-postgres sends every parameter: pg-mem then casts it as Postgres would.
+function parameterValue(value: unknown): string | null {
+  return value === null || value === undefined ? null : parameterText(value)
 }
 
 // A copy without the symbols pg-mem keeps on its rows.

@@ -1,12 +1,10 @@
 import type { PostgresCursor, PostgresPool, PostgresPoolClient, PostgresQueryResult } from 'kysely'
-import { bindParameters } from './bind-parameters.js'
 import type { MemoryEngine } from './memory-engine.js'
 
 /**
  * A pool of one connection to a {@link MemoryEngine}: a transaction holds it
  * until it ends and every other call waits, so no statement slips into
- * another's transaction (and its rollback). Parameters are written into the
- * statement ({@link bindParameters}) before pg-mem sees it.
+ * another's transaction (and its rollback).
  *
  * @example
  * ```ts
@@ -65,8 +63,7 @@ class MemoryClient implements PostgresPoolClient {
   ): Promise<PostgresQueryResult<R>> | PostgresCursor<R> {
     if (typeof query !== 'string') throw new Error('The memory database does not stream results')
     try {
-      const sql = parameters && parameters.length > 0 ? bindParameters(query, parameters) : query
-      return Promise.resolve(this.#engine.execute(sql) as PostgresQueryResult<R>)
+      return Promise.resolve(this.#engine.execute(query, parameters) as PostgresQueryResult<R>)
     } catch (error) {
       return Promise.reject(error)
     }
