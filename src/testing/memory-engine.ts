@@ -122,8 +122,7 @@ export class MemoryEngine {
     try {
       const dropped = DROP_SCHEMA.exec(sql)
       if (dropped) return dropSchemaStatement(mem, identifier(dropped[2]!), dropped[1] !== undefined)
-      // Arrays go as literals (ARRAY[…]): pg-mem reads no array text.
-      const prepared = parameters.length > 0 && !parameters.some(Array.isArray) ? this.#prepare(mem, sql) : null
+      const prepared = parameters.length > 0 ? this.#prepare(mem, sql, parameters) : null
       const result = keepIssuedValues(mem, () => {
         if (prepared) return prepared.bind(parameters.map(parameterValue)).executeAll()
         if (parameters.length === 0) return mem.public.query(sql)
@@ -136,9 +135,11 @@ export class MemoryEngine {
     }
   }
 
-  #prepare(mem: IMemoryDb, sql: string): IPreparedQuery | null {
-    // Only the live database's statements are kept; a replay builds another.
-    if (mem !== this.#mem) return null
+  #prepare(mem: IMemoryDb, sql: string, parameters: readonly unknown[]): IPreparedQuery | null {
+    // Only the live database's statements are kept; a replay builds another. Arrays
+    // go as literals (ARRAY[…]): pg-mem reads no array text. pg-mem evaluates
+    // CURRENT_TIMESTAMP and its kin when it plans, so a plan kept would keep the time.
+    if (mem !== this.#mem || parameters.some(Array.isArray) || PLANNED_CONSTANT.test(sql)) return null
     let prepared = this.#prepared.get(sql)
     if (prepared === undefined) {
       try {
@@ -246,6 +247,7 @@ const SAVEPOINT = /^\s*savepoint\s+("(?:[^"]|"")+"|\w+)\s*;?\s*$/i
 const ROLLBACK_TO = /^\s*rollback\s+(?:transaction\s+|work\s+)?to\s+(?:savepoint\s+)?("(?:[^"]|"")+"|\w+)\s*;?\s*$/i
 const RELEASE = /^\s*release\s+(?:savepoint\s+)?("(?:[^"]|"")+"|\w+)\s*;?\s*$/i
 const DROP = /^\s*drop\s/i
+const PLANNED_CONSTANT = /\b(?:current_(?:timestamp|date|time)|localtime(?:stamp)?)\b/i
 const DROP_SCHEMA = /^\s*drop\s+schema\s+(if\s+exists\s+)?("(?:[^"]|"")+"|\w+)(?:\s+(?:cascade|restrict))?\s*;?\s*$/i
 // A plain read changes nothing and need not be replayed.
 const READ = /^\s*(?:select|with|show|explain)\b/i

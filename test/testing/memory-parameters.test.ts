@@ -41,6 +41,14 @@ describe('createMemoryDatabase: bound parameters', () => {
     expect(rows).toEqual([{ date, number: 7, nothing: null, list: ['a\\ b', "it's"], object: { k: 'a\\ b' } }])
   })
 
+  test('current_timestamp in a statement with parameters is read at each call, not when it was first planned', async () => {
+    const read = async () =>
+      (await sql<{ at: Date }>`select current_timestamp as at where ${1}::integer = 1`.execute(db)).rows[0]!.at
+    const first = await read()
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    expect((await read()).getTime()).toBeGreaterThan(first.getTime())
+  })
+
   test('a statement naming a parameter it was not given is refused', async () => {
     await expect(db.executeQuery(CompiledQuery.raw('select $1 as a, $2 as b', ['only one']))).rejects.toThrow('$2')
   })
