@@ -7,7 +7,7 @@ import {
   type SchemaMetadata,
   type TableMetadata,
 } from 'kysely'
-import { EMULATED_POSTGRES } from './emulation.js'
+import { DATABASE_CAPABILITIES, type DatabaseCapabilities } from '../db/database-capabilities.js'
 import type { MemoryEngine } from './memory-engine.js'
 import { MemoryPool } from './memory-pool.js'
 
@@ -17,9 +17,20 @@ export interface MemoryDb {
   listTableNames(schema: string): string[]
 }
 
-/** pg-mem has no advisory locks and a single thread of execution: no lock is needed. */
+/** What pg-mem lacks; rollbacks it has, through the memory engine's snapshots. */
+const MEMORY_CAPABILITIES: DatabaseCapabilities = {
+  triggers: false,
+  advisoryLocks: false,
+  catalog: false,
+  isolationLevels: false,
+  rowComparison: false,
+  likeEscape: false,
+  fullTimestampRange: false,
+}
+
+/** pg-mem has no advisory locks and a single connection: no lock is needed. */
 class MemoryAdapter extends PostgresAdapter {
-  readonly [EMULATED_POSTGRES] = true
+  readonly [DATABASE_CAPABILITIES] = MEMORY_CAPABILITIES
   override async acquireMigrationLock(): Promise<void> {}
   override async releaseMigrationLock(): Promise<void> {}
 }
