@@ -11,10 +11,9 @@ interface InternalData {
   set(key: symbol, value: unknown): unknown
 }
 
-interface InternalRelation {
+interface InternalRelation extends Partial<InternalSequence> {
   readonly type: string
   readonly name: string
-  readonly symbol?: symbol
   readonly onTable?: unknown
 }
 
@@ -32,6 +31,7 @@ interface InternalSequence {
 }
 
 interface InternalDb {
+  readonly public: { parse(sql: string): unknown[] }
   readonly data: InternalData
   readonly schemas: Map<string, InternalSchema>
   listSchemas(): InternalSchema[]
@@ -117,9 +117,9 @@ export function recordIssuedValues(mem: IMemoryDb): void {
   const sequence = internals(mem)
     .listSchemas()
     .find((schema) => schema.name === 'public')
-    ?.relsByNameCas.get('taskstore_probe') as unknown as InternalSequence | undefined
+    ?.relsByNameCas.get('taskstore_probe')
   mem.public.none('drop sequence taskstore_probe')
-  const prototype = sequence && (Object.getPrototypeOf(sequence) as InternalSequence)
+  const prototype: InternalSequence | undefined = sequence && Object.getPrototypeOf(sequence)
   if (!prototype || patched.has(prototype)) return
   patched.add(prototype)
   const nextValue = prototype.nextValue
@@ -150,7 +150,7 @@ export function keepIssuedValues<T>(mem: IMemoryDb, run: () => T): T {
 
 /** The statements of `sql` as pg-mem's parser reads them (it keeps the trees it parsed). */
 export function parseStatements(mem: IMemoryDb, sql: string): unknown[] {
-  return (mem.public as unknown as { parse(sql: string): unknown[] }).parse(sql)
+  return internals(mem).public.parse(sql)
 }
 
 interface TimestampComparisons {
