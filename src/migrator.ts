@@ -2,10 +2,10 @@ import type { Attributes } from '@opentelemetry/api'
 import { type Kysely, sql, type Transaction } from 'kysely'
 import { MIGRATIONS, type MigrationContext, type TaskstoreMigration } from '../migrations/index.js'
 import { classifyConnectionError } from './db/classify-connection-error.js'
+import { capabilitiesOf, type DatabaseCapabilities } from './db/database-capabilities.js'
 import { checkSchemaName, SCHEMA_NAME, schemaOf } from './db/database-schema.js'
 import { safeMessage, withoutErrorDetail } from './db/error-detail.js'
 import { MigrationError, TaskstoreError } from './errors/index.js'
-import { isEmulatedPostgres } from './testing/emulation.js'
 import { databaseAttributes, withCallSpan } from './tracing/tracing.js'
 
 // Kysely's Migrator layout, so the tables read the same to anyone who knows it;
@@ -106,7 +106,7 @@ async function readStatus(db: Kysely<any>, options: MigrateOptions): Promise<Mig
   const schema = resolveSchema(db, options)
   const base = db.withoutPlugins()
   try {
-    const tables = await tablesOf(base, schema, isEmulatedPostgres(db))
+    const tables = await tablesOf(base, schema, capabilitiesOf(db))
     const executed = tables.has(MIGRATION_TABLE) ? await executedMigrations(base, schema) : []
     const ranAt = new Map(executed.map((row) => [row.name, row.executedAt]))
     return MIGRATIONS.map(([name]) => ({ name, executedAt: ranAt.get(name) ?? null }))
@@ -137,8 +137,8 @@ export async function runMigrations(
   migrations: MigrationList = MIGRATIONS,
 ): Promise<MigrationRun> {
   const schema = resolveSchema(db, options)
-  const emulated = isEmulatedPostgres(db)
-  const context: MigrationContext = { schema, supportsTriggers: !emulated }
+  const can = capabilitiesOf(db)
+  const context: MigrationContext = { schema, supportsTriggers: can.triggers }
   let running: string | null = null
   try {
     // Without the host's plugins: every statement here names its schema itself.
@@ -147,13 +147,13 @@ export async function runMigrations(
       // Held until commit or rollback and released by the server with the
       // transaction, on the one connection the transaction runs on: safe
       // behind a transaction-pooling PgBouncer, and never left behind.
-      // pg-mem has no locks (and runs one statement at a time).
-      if (!emulated) {
+      // pg-mem has no locks (and has one connection).
+      if (can.advisoryLocks) {
         await sql`select pg_advisory_xact_lock(hashtext(${MIGRATION_TABLE}), hashtext(${schema}))`.execute(trx)
       }
       // Undoing in a schema taskstore never migrated changes nothing, not even by creating it.
-      if (direction === 'down' && !(await tablesOf(trx, schema, emulated)).has(MIGRATION_TABLE)) return { applied: [] }
-      await ensureMigrationTables(trx, schema, emulated)
+      if (direction === 'down' && !(await tablesOf(trx, schema, can)).has(MIGRATION_TABLE)) return { applied: [] }
+      await ensureMigrationTables(trx, schema, can)
       const executed = await executedMigrations(trx, schema)
       const done = checkExecutedPrefix(executed, migrations, schema)
       const scoped = trx.withSchema(schema)
@@ -189,7 +189,9 @@ export async function runMigrations(
     if (base.isTransaction) return await run(base)
     // Read committed whatever the server's default: a process that waited for
     // the lock must see what the one before it committed. pg-mem cannot parse it.
-    const transaction = emulated ? base.transaction() : base.transaction().setIsolationLevel('read committed')
+    const transaction = can.isolationLevels
+      ? base.transaction().setIsolationLevel('read committed')
+      : base.transaction()
     return await transaction.execute(run)
   } catch (error) {
     throw asMigrationError(error, running, running ? `Migration ${running} failed` : 'Migrating failed')
@@ -211,8 +213,8 @@ function resolveSchema(db: Kysely<any>, options: MigrateOptions): string {
  * only: Kysely's introspector reads every table of the database, which is
  * slow in a big one and fails while another session drops a schema.
  */
-async function tablesOf(db: Kysely<any>, schema: string, emulated: boolean): Promise<Set<string>> {
-  if (emulated) {
+async function tablesOf(db: Kysely<any>, schema: string, can: DatabaseCapabilities): Promise<Set<string>> {
+  if (!can.catalog) {
     // pg-mem's catalogs are empty; its dialect's introspector reads pg-mem itself.
     const tables = await db.introspection.getTables({ withInternalKyselyTables: true })
     return new Set(tables.filter((table) => table.schema === schema).map((table) => table.name))
@@ -234,11 +236,11 @@ async function schemaExists(db: Kysely<any>, schema: string): Promise<boolean> {
  * Looks before creating, so a role without CREATE rights can still run
  * against a schema that is already set up.
  */
-async function ensureMigrationTables(trx: Kysely<any>, schema: string, emulated: boolean): Promise<void> {
-  if (emulated || !(await schemaExists(trx, schema))) {
+async function ensureMigrationTables(trx: Kysely<any>, schema: string, can: DatabaseCapabilities): Promise<void> {
+  if (!can.catalog || !(await schemaExists(trx, schema))) {
     await trx.schema.createSchema(schema).ifNotExists().execute()
   }
-  const tables = await tablesOf(trx, schema, emulated)
+  const tables = await tablesOf(trx, schema, can)
   const scoped = trx.withSchema(schema)
   if (!tables.has(MIGRATION_TABLE)) {
     await scoped.schema

@@ -30,7 +30,6 @@ async function startProject(trx: Transaction<AppDB>, ownerId: string, name: stri
   return createTaskStore(trx).createTask(ownerId, { title: `Kick off ${name}` })
 }
 
-// pg-mem does not undo a rollback yet, so the rollback half cannot hold there.
 describeEachBackend(
   "a host's own table and taskstore in one transaction",
   (context) => {
@@ -60,5 +59,5 @@ describeEachBackend(
       expect(await createTaskStore(db).getTasks(owner.id)).toEqual({ items: [], nextCursor: null })
     })
   },
-  { only: ['embedded', 'postgres', 'pgbouncer', 'neon'] },
+  { only: ['memory', 'embedded', 'postgres', 'pgbouncer', 'neon'] },
 )

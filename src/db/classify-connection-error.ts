@@ -1,11 +1,7 @@
 import { ConfigError, DatabaseUnavailableError, TaskstoreError } from '../errors/index.js'
-import {
-  explainRejectedStartupParameter,
-  isCertificateFailure,
-  isConnectionFailure,
-  sqlStateOf,
-} from './connection-failure.js'
+import { explainRejectedStartupParameter, isCertificateFailure, isConnectionFailure } from './connection-failure.js'
 import { closedDatabaseError } from './database-lifecycle.js'
+import { findInChain, sqlStateOf } from './error-chain.js'
 import { withoutErrorDetail } from './error-detail.js'
 import { redact } from './redaction.js'
 
@@ -15,15 +11,6 @@ const CLOSED_DATABASE = /driver has already been destroyed|Cannot use a pool aft
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error)
-}
-
-/** The first error in a `cause` chain that `test` accepts. */
-function findInChain(error: unknown, test: (candidate: unknown) => boolean): unknown {
-  for (let current = error, depth = 0; current != null && depth < 8; depth++) {
-    if (test(current)) return current
-    current = (current as { cause?: unknown }).cause
-  }
-  return undefined
 }
 
 /**

@@ -1,4 +1,5 @@
 import { ConfigError, TaskstoreError } from '../errors/index.js'
+import { causeChain, errorCode, findInChain } from './error-chain.js'
 
 const TRANSIENT_ERRNO = new Set([
   'ECONNREFUSED',
@@ -23,17 +24,6 @@ const LOST_CONNECTION_MESSAGES = [
   'socket hang up',
 ]
 
-function codeOf(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code
-  return typeof code === 'string' ? code : undefined
-}
-
-/** The SQLSTATE of a server error (five digits or capitals), or undefined. */
-export function sqlStateOf(error: unknown): string | undefined {
-  const code = codeOf(error)
-  return code !== undefined && /^[0-9A-Z]{5}$/.test(code) ? code : undefined
-}
-
 const REJECTED_STARTUP_PARAMETER = /unsupported startup parameter/i
 
 /**
@@ -41,10 +31,13 @@ const REJECTED_STARTUP_PARAMETER = /unsupported startup parameter/i
  * startup parameter such as `statement_timeout`: configuration, not an
  * outage, so never retried. Looks through `cause` chains.
  */
-export function isRejectedStartupParameter(error: unknown, depth = 0): boolean {
-  if (error == null || depth > 8) return false
-  if (error instanceof Error && REJECTED_STARTUP_PARAMETER.test(error.message)) return true
-  return isRejectedStartupParameter((error as { cause?: unknown }).cause, depth + 1)
+export function isRejectedStartupParameter(error: unknown): boolean {
+  return (
+    findInChain(
+      error,
+      (candidate) => candidate instanceof Error && REJECTED_STARTUP_PARAMETER.test(candidate.message),
+    ) !== undefined
+  )
 }
 
 /**
@@ -66,30 +59,35 @@ export function explainRejectedStartupParameter(error: unknown): ConfigError | n
  * or any class 08 connection exception. Looks through `cause` chains. Such a
  * failure is worth another connection attempt.
  */
-export function isTransientConnectionFailure(error: unknown, depth = 0): boolean {
-  if (error == null || depth > 8) return false
-  if (depth === 0 && isRejectedStartupParameter(error)) return false
-  // the package's own errors are final: a refused login, a full pool, a closed database
-  if (error instanceof TaskstoreError) return false
-  const code = codeOf(error)
-  if (code && (TRANSIENT_ERRNO.has(code) || TRANSIENT_SQLSTATE.has(code) || code.startsWith('08'))) return true
-  if (error instanceof AggregateError && error.errors.some((inner) => isTransientConnectionFailure(inner, depth + 1)))
-    return true
-  const message = error instanceof Error ? error.message : ''
-  if (LOST_CONNECTION_MESSAGES.some((fragment) => message.includes(fragment))) return true
-  return isTransientConnectionFailure((error as { cause?: unknown }).cause, depth + 1)
+export function isTransientConnectionFailure(error: unknown): boolean {
+  return !isRejectedStartupParameter(error) && lostConnection(error)
+}
+
+function lostConnection(error: unknown): boolean {
+  for (const candidate of causeChain(error)) {
+    // the package's own errors are final: a refused login, a full pool, a closed database
+    if (candidate instanceof TaskstoreError) return false
+    const code = errorCode(candidate)
+    if (code && (TRANSIENT_ERRNO.has(code) || TRANSIENT_SQLSTATE.has(code) || code.startsWith('08'))) return true
+    if (candidate instanceof AggregateError && candidate.errors.some(lostConnection)) return true
+    const message = candidate instanceof Error ? candidate.message : ''
+    if (LOST_CONNECTION_MESSAGES.some((fragment) => message.includes(fragment))) return true
+  }
+  return false
 }
 
 const CERTIFICATE_CODES =
   /^(CERT_|ERR_TLS_CERT|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_(VERIFY|GET)_)/
 
 /** True when the server's TLS certificate failed verification. Never worth a retry. */
-export function isCertificateFailure(error: unknown, depth = 0): boolean {
-  if (error == null || depth > 8) return false
-  const code = codeOf(error)
-  if (code && CERTIFICATE_CODES.test(code)) return true
-  if (error instanceof Error && /certificate|self[- ]signed/i.test(error.message)) return true
-  return isCertificateFailure((error as { cause?: unknown }).cause, depth + 1)
+export function isCertificateFailure(error: unknown): boolean {
+  return (
+    findInChain(error, (candidate) => {
+      const code = errorCode(candidate)
+      if (code && CERTIFICATE_CODES.test(code)) return true
+      return candidate instanceof Error && /certificate|self[- ]signed/i.test(candidate.message)
+    }) !== undefined
+  )
 }
 
 /**
@@ -101,7 +99,7 @@ export function explainRejectedCertificate(error: unknown, hint: string | null):
   if (hint === null || !isCertificateFailure(error)) return null
   const detail = error instanceof Error ? error.message : String(error)
   const explained = new Error(`${detail}. ${hint}`, { cause: error })
-  const code = codeOf(error)
+  const code = errorCode(error)
   return code === undefined ? explained : Object.assign(explained, { code })
 }
 

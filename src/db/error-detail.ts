@@ -1,5 +1,5 @@
 import { isTaskstoreError } from '../errors/index.js'
-import { sqlStateOf } from './connection-failure.js'
+import { sqlStateOf } from './error-chain.js'
 import { redact } from './redaction.js'
 
 // Fields of a driver error that name things (constraint, table, SQLSTATE,

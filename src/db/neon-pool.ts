@@ -1,5 +1,6 @@
 import { ConfigError } from '../errors/index.js'
 import { discardBrokenClients, type GuardedPool } from './discard-broken-clients.js'
+import { errorCode } from './error-chain.js'
 import { type ReportingClient, requireIsoDateStyle, watchDateStyle } from './iso-date-style.js'
 import { explainRejectedParameters, listenForClientErrors } from './pg-pool.js'
 import { importPeer, type PoolSettings } from './pool-settings.js'
@@ -126,6 +127,6 @@ function asError(error: unknown): unknown {
   if (error instanceof Error || !(inner instanceof Error)) return error
   const message = (error as { message?: unknown }).message
   const wrapped = new Error(typeof message === 'string' && message ? message : inner.message, { cause: inner })
-  const code = (inner as { code?: unknown }).code
-  return typeof code === 'string' ? Object.assign(wrapped, { code }) : wrapped
+  const code = errorCode(inner)
+  return code === undefined ? wrapped : Object.assign(wrapped, { code })
 }

@@ -59,10 +59,8 @@ export function redact(text: string): string {
 export function redactError(error: unknown, depth = 0): unknown {
   if (!(error instanceof Error) || depth > 8) return error
   const copy = Object.create(Object.getPrototypeOf(error)) as Error
-  for (const key of Object.keys(error)) {
-    const value = (error as unknown as Record<string, unknown>)[key]
-    ;(copy as unknown as Record<string, unknown>)[key] = typeof value === 'string' ? redact(value) : value
-  }
+  const fields = Object.entries(error).map(([key, value]) => [key, typeof value === 'string' ? redact(value) : value])
+  Object.assign(copy, Object.fromEntries(fields))
   Object.defineProperty(copy, 'message', { value: redact(error.message), writable: true, configurable: true })
   Object.defineProperty(copy, 'stack', { value: redact(error.stack ?? ''), writable: true, configurable: true })
   if (error.cause !== undefined) {

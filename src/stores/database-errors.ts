@@ -1,5 +1,5 @@
 import { classifyConnectionError } from '../db/classify-connection-error.js'
-import { sqlStateOf } from '../db/connection-failure.js'
+import { sqlStateOf } from '../db/error-chain.js'
 import { safeMessage, withoutErrorDetail } from '../db/error-detail.js'
 import {
   ConfigError,

@@ -35,17 +35,17 @@ interface CountRow {
  * runs in a READ COMMITTED transaction of its own and skips rows another
  * fold holds, so it never waits on a lock, never meets a serialization
  * failure from the host's isolation level, and a failure of it is ignored:
- * the sum it would have shortened is already read. pg-mem has no triggers,
- * so there it counts the rows.
+ * the sum it would have shortened is already read. Without triggers (pg-mem)
+ * there are no deltas, so it counts the rows.
  *
  * @example
  * ```ts
  * import { QueryRunner } from './query-runner.js'
- * const counter = createTaskCounter(db, new QueryRunner(db), false)
+ * const counter = createTaskCounter(db, new QueryRunner(db), true)
  * const { total, completed, pending } = await counter.count('user-1')
  * ```
  */
-export function createTaskCounter(db: Kysely<Database>, runner: QueryRunner, emulated: boolean): TaskCounter {
+export function createTaskCounter(db: Kysely<Database>, runner: QueryRunner, triggers: boolean): TaskCounter {
   let fold: QueryTemplate<never> | undefined
 
   async function foldDeltas(userId: string): Promise<void> {
@@ -63,13 +63,13 @@ export function createTaskCounter(db: Kysely<Database>, runner: QueryRunner, emu
 
   return {
     async count(userId) {
-      const { rows } = await runner.run<CountRow>('count', () => (emulated ? countRows(db) : sumDeltas(db)), {
+      const { rows } = await runner.run<CountRow>('count', () => (triggers ? sumDeltas(db) : countRows(db)), {
         userId,
       })
       const row = rows[0]
       const total = Number(row?.total ?? 0)
       const completed = Number(row?.completed ?? 0)
-      if (!emulated && !db.isTransaction && Number(row?.deltas ?? 0) > FOLD_AFTER) await foldDeltas(userId)
+      if (triggers && !db.isTransaction && Number(row?.deltas ?? 0) > FOLD_AFTER) await foldDeltas(userId)
       return { total, completed, pending: total - completed }
     },
   }

@@ -15,8 +15,10 @@ export interface ListingShape {
   readonly search: boolean
   /** Where the page starts: the beginning, after a row, or after a row whose sort value is null. */
   readonly after: 'start' | 'value' | 'null'
-  /** pg-mem: it cannot match LIKE escapes and answers row comparisons wrongly, so both are written another way. */
-  readonly emulated: boolean
+  /** Whether the database answers row comparisons right; else the keyset condition is spelled out. */
+  readonly rowComparison: boolean
+  /** Whether LIKE takes an escape character; else search calls `taskstore_contains`. */
+  readonly likeEscape: boolean
 }
 
 const SORT_BITS: Record<TaskSort, number> = { createdAt: 0, updatedAt: 1, priority: 2, title: 3, completedAt: 4 }
@@ -32,8 +34,9 @@ export function shapeKey(shape: ListingShape): number {
     (shape.search ? 64 : 0) |
     (shape.byUser ? 128 : 0) |
     (shape.scope === 'all' ? 256 : 0) |
-    (shape.emulated ? 512 : 0) |
-    (AFTER_BITS[shape.after] << 10)
+    (shape.rowComparison ? 0 : 512) |
+    (AFTER_BITS[shape.after] << 10) |
+    (shape.likeEscape ? 0 : 4096)
   )
 }
 
@@ -61,11 +64,11 @@ export function buildListing(db: Kysely<Database>, shape: ListingShape): SelectQ
   if (shape.byUser) query = query.where('user_id', '=', placeholder<string>('userId'))
   if (shape.completed) query = query.where('completed', '=', placeholder<boolean>('completed'))
   if (shape.priority) query = query.where('priority', '=', placeholder<number>('priority'))
-  if (shape.search) query = query.where((eb) => searchCondition(eb, shape.emulated))
+  if (shape.search) query = query.where((eb) => searchCondition(eb, shape.likeEscape))
 
   if (shape.after === 'value') {
     query = query.where((eb) => {
-      const pastValue = keysetCondition(eb, column, before, shape.emulated)
+      const pastValue = keysetCondition(eb, column, before, shape.rowComparison)
       // incomplete tasks (null completedAt) come after every completed one
       return nullable ? eb.or([pastValue, eb(column, 'is', null)]) : pastValue
     })
@@ -88,19 +91,19 @@ export function buildListing(db: Kysely<Database>, shape: ListingShape): SelectQ
  * `(2, 1) < (1, 2)` true), so it gets `col <= v and (col < v or id < i)`,
  * which means the same for a non-null `col`.
  */
-function keysetCondition(eb: Builder, column: SortColumn, before: '<' | '>', emulated: boolean) {
+function keysetCondition(eb: Builder, column: SortColumn, before: '<' | '>', rowComparison: boolean) {
   const afterValue = placeholder<never>('afterValue')
   const afterId = placeholder<number>('afterId')
-  if (!emulated) return eb(eb.refTuple(column, 'id'), before, eb.tuple(afterValue, afterId))
+  if (rowComparison) return eb(eb.refTuple(column, 'id'), before, eb.tuple(afterValue, afterId))
   return eb.and([
     eb(column, `${before}=`, afterValue),
     eb.or([eb(column, before, afterValue), eb('id', before, afterId)]),
   ])
 }
 
-function searchCondition(eb: Builder, emulated: boolean) {
+function searchCondition(eb: Builder, likeEscape: boolean) {
   const needle = placeholder<string>('search')
-  if (emulated) {
+  if (!likeEscape) {
     return eb.or([
       sql<boolean>`taskstore_contains(title, ${needle})`,
       sql<boolean>`taskstore_contains(coalesce(description, ''), ${needle})`,

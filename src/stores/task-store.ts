@@ -1,7 +1,7 @@
 import { type Kysely, sql, type Transaction } from 'kysely'
+import { capabilitiesOf } from '../db/database-capabilities.js'
 import { asTaskstoreDatabase, type Database } from '../db/taskstore-database.js'
 import { ForbiddenError, NotFoundError } from '../errors/index.js'
-import { isEmulatedPostgres } from '../testing/emulation.js'
 import { databaseAttributes, traceCalls } from '../tracing/tracing.js'
 import {
   allTasksQuerySchema,
@@ -137,12 +137,12 @@ const DEFAULT_LIMIT = 50
  */
 export function createTaskStore<DB extends Database>(database: Kysely<DB> | Transaction<DB>): TaskStore {
   const db = asTaskstoreDatabase(database)
-  const emulated = isEmulatedPostgres(db)
+  const can = capabilitiesOf(db)
   const runner = new QueryRunner(db)
   const run = runner.run.bind(runner)
-  const updatedAt = updatedAtFor(emulated)
-  const cursorTimes = emulated ? PG_MEM_TIMES : POSTGRES_TIMES
-  const counter = createTaskCounter(db, runner, emulated)
+  const updatedAt = updatedAtFor(can.triggers)
+  const cursorTimes = can.fullTimestampRange ? POSTGRES_TIMES : PG_MEM_TIMES
+  const counter = createTaskCounter(db, runner, can.triggers)
 
   /** Called only after a scoped statement matched nothing: tells "someone else's" from "no such task". */
   async function ownershipFailure(taskId: number): Promise<never> {
@@ -194,9 +194,11 @@ export function createTaskStore<DB extends Database>(database: Kysely<DB> | Tran
       priority: query.priority !== undefined,
       search: query.search !== undefined,
       after: position === undefined ? 'start' : position.value === null ? 'null' : 'value',
-      emulated,
+      rowComparison: can.rowComparison,
+      likeEscape: can.likeEscape,
     }
-    const search = query.search === undefined ? undefined : emulated ? query.search : containsPattern(query.search)
+    const search =
+      query.search === undefined ? undefined : can.likeEscape ? containsPattern(query.search) : query.search
     const { rows } = await run<Task>(shapeKey(shape), () => buildListing(db, shape), {
       userId: owner,
       completed: query.completed,

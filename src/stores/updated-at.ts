@@ -21,9 +21,9 @@ export interface UpdatedAt {
   readonly bind: () => Date | undefined
 }
 
-/** Chooses how `updated_at` moves forward on this kind of database. */
-export function updatedAtFor(emulated: boolean): UpdatedAt {
-  return emulated
-    ? { value: placeholder<Date>('now'), bind: monotonicNow }
-    : { value: sql<Date>`now()`, bind: () => undefined }
+/** Chooses how `updated_at` moves forward: by the database's trigger, or by the store where there are none. */
+export function updatedAtFor(triggers: boolean): UpdatedAt {
+  return triggers
+    ? { value: sql<Date>`now()`, bind: () => undefined }
+    : { value: placeholder<Date>('now'), bind: monotonicNow }
 }

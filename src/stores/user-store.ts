@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import type { Kysely, Transaction } from 'kysely'
+import { capabilitiesOf } from '../db/database-capabilities.js'
 import { asTaskstoreDatabase, type Database } from '../db/taskstore-database.js'
 import { ConfigError, NotFoundError, ValidationError } from '../errors/index.js'
-import { isEmulatedPostgres } from '../testing/emulation.js'
 import { databaseAttributes, traceCalls } from '../tracing/tracing.js'
 import {
   codePointLength,
@@ -131,9 +131,8 @@ export function createUserStore<DB extends Database>(
     )
   }
   const passwordWork = { scrypt: cost, bcryptCost }
-  const emulated = isEmulatedPostgres(db)
   const runner = new QueryRunner(db)
-  const updatedAt = updatedAtFor(emulated)
+  const updatedAt = updatedAtFor(capabilitiesOf(db).triggers)
 
   const byId = <Q>(query: Q) => (query as any).where('id', '=', placeholder<string>('id')) as Q
 
@@ -249,7 +248,7 @@ export function createUserStore<DB extends Database>(
             byId(
               db
                 .updateTable('users')
-                .set({ password_hash: placeholder('passwordHash') })
+                .set({ password_hash: placeholder('passwordHash'), updated_at: updatedAt.value })
                 .where('password_hash', '=', placeholder<string>('previousHash'))
                 .returning(USER_COLUMNS),
             ),

@@ -1,9 +1,12 @@
 import type { Kysely } from 'kysely'
+import type { IMemoryDb } from 'pg-mem'
 import { createDatabase, type Database, type DatabaseOptions } from '../db/create-database.js'
 import { checkSchemaName, DEFAULT_SCHEMA } from '../db/database-schema.js'
 import { importPeer } from '../db/pool-settings.js'
 import { MemoryDialect } from './memory-dialect.js'
+import { MemoryEngine } from './memory-engine.js'
 import { migrateOrClose } from './migrate-or-close.js'
+import { compareTimestampsFast, listUserSchemaNames, recordIssuedValues } from './pg-mem-internals.js'
 
 /** Options of {@link createMemoryDatabase}. */
 export interface MemoryDatabaseOptions extends Pick<DatabaseOptions, 'log' | 'logParameters'> {
@@ -16,10 +19,9 @@ export interface MemoryDatabaseOptions extends Pick<DatabaseOptions, 'log' | 'lo
  * install or start, ideal for a host's unit tests. The stores behave as on
  * Postgres, with these limits of pg-mem:
  *
- * - **A rollback is not undone.** Statements run before a ROLLBACK (or a
- *   failed `db.transaction()`) stay applied. Test rollbacks on
- *   `createEmbeddedDatabase` or a real server.
- * - No concurrency: statements run one at a time, so locking is not exercised.
+ * - One connection: a transaction holds it until it ends, and every other
+ *   call waits, so locking is not exercised. A rollback (a failed
+ *   `db.transaction()`, a savepoint) is undone as on Postgres, DDL included.
  * - No triggers: a raw SQL UPDATE does not move `updated_at` (the stores set it themselves).
  * - Constraint errors carry no SQLSTATE; the stores validate input first, so they still throw the same errors.
  * - `varchar(n)` counts UTF-16 units: a user id of 19 emoji (38 units) is refused there, though Postgres takes 36.
@@ -35,7 +37,7 @@ export interface MemoryDatabaseOptions extends Pick<DatabaseOptions, 'log' | 'lo
 export async function createMemoryDatabase(options: MemoryDatabaseOptions = {}): Promise<Kysely<Database>> {
   const schema = checkSchemaName(options.schema ?? DEFAULT_SCHEMA)
   const db = createDatabase({
-    dialect: await createMemoryDialect(schema),
+    dialect: await createMemoryDialect(),
     schema,
     log: options.log,
     logParameters: options.logParameters,
@@ -46,8 +48,8 @@ export async function createMemoryDatabase(options: MemoryDatabaseOptions = {}):
 
 /**
  * A Kysely dialect over a fresh, empty pg-mem database, with the functions
- * taskstore's schema needs registered; `scopedSchema` names the schema besides
- * `public` that its introspection reports.
+ * taskstore's schema needs registered, transactions that roll back, and an
+ * introspection that reads pg-mem's own catalog.
  *
  * @internal For tests that open the database themselves (`createDatabase({ dialect, log })`).
  * @example
@@ -56,9 +58,32 @@ export async function createMemoryDatabase(options: MemoryDatabaseOptions = {}):
  * await migrateToLatest(db)
  * ```
  */
-export async function createMemoryDialect(scopedSchema = 'public'): Promise<MemoryDialect> {
-  const { newDb, DataType } = await importPeer('pg-mem', () => import('pg-mem'))
+export async function createMemoryDialect(): Promise<MemoryDialect> {
+  const pgMem = await importPeer('pg-mem', () => import('pg-mem'))
+  const engine = new MemoryEngine((clock) => newMemoryDb(pgMem, clock))
+  const catalog = {
+    listSchemaNames: () => listUserSchemaNames(engine.mem),
+    listTableNames: (schemaName: string) =>
+      [...engine.mem.getSchema(schemaName).listTables()].map((table) => table.name),
+  }
+  return new MemoryDialect(engine, catalog)
+}
+
+/** A fresh pg-mem database with the functions taskstore's schema needs, its `now()` reading `clock`. */
+function newMemoryDb(pgMem: typeof import('pg-mem'), clock: () => Date | null): IMemoryDb {
+  const { newDb, DataType } = pgMem
   const mem = newDb({ noAstCoverageCheck: true })
+  // Postgres's now() is the time the transaction started; pg-mem's moves on every call.
+  mem.getSchema('pg_catalog').registerFunction(
+    {
+      name: 'now',
+      args: [],
+      returns: DataType.timestamptz,
+      impure: true,
+      implementation: () => clock() ?? new Date(),
+    },
+    true,
+  )
   for (const schemaName of ['public', 'pg_catalog']) {
     const schema = mem.getSchema(schemaName)
     // Postgres counts characters in code points; JavaScript's length counts UTF-16 units.
@@ -83,20 +108,9 @@ export async function createMemoryDialect(scopedSchema = 'public'): Promise<Memo
       implementation: (text: string) => text.replace(/^ +| +$/g, ''),
     })
   }
-  const { Pool } = mem.adapters.createPg()
-  const schemaExists = (name: string) => {
-    try {
-      return mem.getSchema(name) !== null
-    } catch {
-      return false
-    }
-  }
-  const catalog = {
-    // pg-mem has no information_schema.schemata; only these two schemas matter here.
-    listSchemaNames: () => [...new Set(['public', scopedSchema])].filter(schemaExists),
-    listTableNames: (schemaName: string) => [...mem.getSchema(schemaName).listTables()].map((table) => table.name),
-  }
-  return new MemoryDialect(new Pool(), catalog)
+  recordIssuedValues(mem)
+  compareTimestampsFast(mem, DataType.timestamptz)
+  return mem
 }
 
 // Postgres lowers each character on its own; String#toLowerCase looks at the

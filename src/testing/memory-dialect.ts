@@ -4,12 +4,12 @@ import {
   type Kysely,
   PostgresAdapter,
   PostgresDialect,
-  type PostgresPool,
   type SchemaMetadata,
   type TableMetadata,
 } from 'kysely'
-import { BoundParametersPool } from './bound-parameters-pool.js'
-import { EMULATED_POSTGRES } from './emulation.js'
+import { DATABASE_CAPABILITIES, type DatabaseCapabilities } from '../db/database-capabilities.js'
+import type { MemoryEngine } from './memory-engine.js'
+import { MemoryPool } from './memory-pool.js'
 
 /** The part of a pg-mem database the dialect uses. */
 export interface MemoryDb {
@@ -17,9 +17,20 @@ export interface MemoryDb {
   listTableNames(schema: string): string[]
 }
 
-/** pg-mem has no advisory locks and a single thread of execution: no lock is needed. */
+/** What pg-mem lacks; rollbacks it has, through the memory engine's snapshots. */
+const MEMORY_CAPABILITIES: DatabaseCapabilities = {
+  triggers: false,
+  advisoryLocks: false,
+  catalog: false,
+  isolationLevels: false,
+  rowComparison: false,
+  likeEscape: false,
+  fullTimestampRange: false,
+}
+
+/** pg-mem has no advisory locks and a single connection: no lock is needed. */
 class MemoryAdapter extends PostgresAdapter {
-  readonly [EMULATED_POSTGRES] = true
+  readonly [DATABASE_CAPABILITIES] = MEMORY_CAPABILITIES
   override async acquireMigrationLock(): Promise<void> {}
   override async releaseMigrationLock(): Promise<void> {}
 }
@@ -49,12 +60,12 @@ class MemoryIntrospector implements DatabaseIntrospector {
 
 /**
  * A Kysely dialect over a pg-mem database, with the adapter, introspector
- * and parameter binding it needs.
+ * and one-connection pool it needs.
  */
 export class MemoryDialect extends PostgresDialect implements Dialect {
   readonly #mem: MemoryDb
-  constructor(pool: PostgresPool, mem: MemoryDb) {
-    super({ pool: new BoundParametersPool(pool) })
+  constructor(engine: MemoryEngine, mem: MemoryDb) {
+    super({ pool: new MemoryPool(engine) })
     this.#mem = mem
   }
   override createAdapter() {

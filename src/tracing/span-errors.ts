@@ -1,7 +1,6 @@
 import type { Span } from '@opentelemetry/api'
+import { findInChain, sqlStateOf } from '../db/error-chain.js'
 import type { TelemetryApi } from './telemetry-api.js'
-
-const MAX_CAUSES = 8
 
 /**
  * Marks a span failed with the error's class and, when the server answered
@@ -23,11 +22,5 @@ export function errorType(error: unknown, status = sqlStateIn(error)): string {
 
 /** The first SQLSTATE along the error and its causes. */
 export function sqlStateIn(error: unknown): string | undefined {
-  let current = error
-  for (let depth = 0; depth < MAX_CAUSES && current; depth++) {
-    const code = (current as { code?: unknown }).code
-    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code
-    current = (current as { cause?: unknown }).cause
-  }
-  return undefined
+  return sqlStateOf(findInChain(error, (candidate) => sqlStateOf(candidate) !== undefined))
 }

@@ -110,29 +110,25 @@ describeEachOpener('calls in flight when db.destroy() runs', (opener) => {
     expectClosed(health.error, 'checkHealth')
   })
 
-  // pg-mem answers each statement at once on its one connection: no call ever waits for one there.
-  test.skipIf(opener.backend === 'memory')(
-    'calls waiting for a connection settle with DatabaseUnavailableError',
-    async () => {
-      // A pool of one (PGlite has one connection anyway), held by a transaction.
-      const { db, user } = await openWithUser(opener, { pool: { max: 1, connectionTimeoutMillis: 0 } })
-      const gate = deferred()
-      const { inside, done } = transactionAt(db, user.id, gate.promise)
-      await inside
-      const waiting = {
-        'a store call': createTaskStore(db).countTasks(user.id),
-        'a query through Kysely': sql`select 1`.execute(db),
-        checkHealth: checkHealth(db).then((report) => Promise.reject(report.error)),
-      }
-      // still waiting: nothing settles while the transaction holds the connection
-      await expect(outcomeWithin(Promise.race(Object.values(waiting)), 200)).rejects.toThrow(/still pending/)
-      const destroyed = db.destroy()
-      for (const [call, promise] of Object.entries(waiting)) expectClosed(await rejectionWithin(promise), call)
-      gate.resolve()
-      expectClosed(await rejectionWithin(done), 'the transaction holding the connection')
-      expect(await outcomeWithin(destroyed)).toEqual({ value: undefined })
-    },
-  )
+  test('calls waiting for a connection settle with DatabaseUnavailableError', async () => {
+    // A pool of one (PGlite has one connection anyway), held by a transaction.
+    const { db, user } = await openWithUser(opener, { pool: { max: 1, connectionTimeoutMillis: 0 } })
+    const gate = deferred()
+    const { inside, done } = transactionAt(db, user.id, gate.promise)
+    await inside
+    const waiting = {
+      'a store call': createTaskStore(db).countTasks(user.id),
+      'a query through Kysely': sql`select 1`.execute(db),
+      checkHealth: checkHealth(db).then((report) => Promise.reject(report.error)),
+    }
+    // still waiting: nothing settles while the transaction holds the connection
+    await expect(outcomeWithin(Promise.race(Object.values(waiting)), 200)).rejects.toThrow(/still pending/)
+    const destroyed = db.destroy()
+    for (const [call, promise] of Object.entries(waiting)) expectClosed(await rejectionWithin(promise), call)
+    gate.resolve()
+    expectClosed(await rejectionWithin(done), 'the transaction holding the connection')
+    expect(await outcomeWithin(destroyed)).toEqual({ value: undefined })
+  })
 
   // Only the server backends run a statement on a server that can be left running.
   test.skipIf(!server)('statements running on the server settle with DatabaseUnavailableError', async () => {

@@ -187,6 +187,17 @@ describeEachBackend('verifyPassword', (context) => {
     expect(row.password_hash).toMatch(/^\$scrypt\$ln=10,/)
   })
 
+  test('upgrading a stored hash moves updatedAt forward and keeps createdAt', async () => {
+    const { db } = await storeFixture(context().db)
+    const weak = createUserStore(db, { scrypt: { logN: 8, r: 8, p: 1 } })
+    const strong = createUserStore(db, { scrypt: TEST_SCRYPT, bcryptCost: TEST_BCRYPT_COST })
+    const user = await weak.createUser({ email: 'moved@example.com', password: 'some password' })
+    const upgraded = await strong.verifyPassword('moved@example.com', 'some password')
+    expect(upgraded?.updatedAt.getTime()).toBeGreaterThan(user.updatedAt.getTime())
+    expect(upgraded?.createdAt).toEqual(user.createdAt)
+    expect(await strong.getUser(user.id)).toEqual(upgraded)
+  })
+
   test('malformed input is ValidationError', async () => {
     const { users } = await storeFixture(context().db)
     await expectCode(users.verifyPassword('not an email', 'whatever1'), 'validation')

@@ -69,14 +69,23 @@ export function uniqueSchema(prefix = 't'): string {
 
 async function openSession(backend: BackendName): Promise<BackendSession> {
   switch (backend) {
-    case 'memory':
+    case 'memory': {
+      // Closed when the next test starts (or the file ends), so a file's afterEach hooks can still use it.
+      let last: Kysely<Database> | undefined
+      const closeLast = async () => {
+        await last?.destroy()
+        last = undefined
+      }
       return {
         async fresh() {
+          await closeLast()
           const db = await createMemoryDatabase()
-          return { backend, db, schema: 'public', dispose: () => db.destroy() }
+          last = db
+          return { backend, db, schema: 'public', dispose: async () => {} }
         },
-        async close() {},
+        close: closeLast,
       }
+    }
     case 'embedded': {
       const { PGlite } = await import('@electric-sql/pglite')
       const pglite = await PGlite.create()

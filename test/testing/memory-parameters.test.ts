@@ -1,7 +1,6 @@
-import { type Kysely, sql } from 'kysely'
+import { CompiledQuery, type Kysely, sql } from 'kysely'
 import { afterEach, beforeEach, describe, expect, test } from 'vitest'
 import type { Database } from '../../src/index.js'
-import { bindParameters } from '../../src/testing/bind-parameters.js'
 import { createMemoryDatabase } from '../../src/testing/index.js'
 
 describe('createMemoryDatabase: bound parameters', () => {
@@ -42,7 +41,15 @@ describe('createMemoryDatabase: bound parameters', () => {
     expect(rows).toEqual([{ date, number: 7, nothing: null, list: ['a\\ b', "it's"], object: { k: 'a\\ b' } }])
   })
 
-  test('a statement naming a parameter it was not given is refused', () => {
-    expect(() => bindParameters('select $1, $2', ['only one'])).toThrow('$2')
+  test('current_timestamp in a statement with parameters is read at each call, not when it was first planned', async () => {
+    const read = async () =>
+      (await sql<{ at: Date }>`select current_timestamp as at, ${1}::integer as n`.execute(db)).rows[0]!.at
+    const first = await read()
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    expect((await read()).getTime()).toBeGreaterThan(first.getTime())
+  })
+
+  test('a statement naming a parameter it was not given is refused', async () => {
+    await expect(db.executeQuery(CompiledQuery.raw('select $1 as a, $2 as b', ['only one']))).rejects.toThrow('$2')
   })
 })

@@ -1,0 +1,51 @@
+import type { DialectAdapter, Kysely } from 'kysely'
+
+/**
+ * What a database does as Postgres does. A dialect whose database lacks a
+ * feature says so on its adapter ({@link DATABASE_CAPABILITIES}), and the
+ * package then does that part in its own code; each branch names the
+ * feature it works around. Postgres, PGlite and Neon have them all.
+ */
+export interface DatabaseCapabilities {
+  /** Triggers: `updated_at` and the task count deltas are kept by the database. */
+  readonly triggers: boolean
+  /** Advisory locks, which serialise migration runs. */
+  readonly advisoryLocks: boolean
+  /** `pg_catalog` lists schemas and tables. */
+  readonly catalog: boolean
+  /** `SET TRANSACTION ISOLATION LEVEL` is understood. */
+  readonly isolationLevels: boolean
+  /** Row comparisons, `(a, b) < (x, y)`, answered right. */
+  readonly rowComparison: boolean
+  /** LIKE with an escape character, so `%` and `_` can be matched literally. */
+  readonly likeEscape: boolean
+  /** `timestamptz` from 4713 BC, and `±infinity`. */
+  readonly fullTimestampRange: boolean
+}
+
+/** Everything, as on Postgres: what a dialect that says nothing gets. */
+export const POSTGRES_CAPABILITIES: DatabaseCapabilities = {
+  triggers: true,
+  advisoryLocks: true,
+  catalog: true,
+  isolationLevels: true,
+  rowComparison: true,
+  likeEscape: true,
+  fullTimestampRange: true,
+}
+
+/** The adapter property a dialect sets to its {@link DatabaseCapabilities}. */
+export const DATABASE_CAPABILITIES = Symbol.for('taskstore.databaseCapabilities')
+
+/**
+ * The capabilities of the database `db` runs on, as its dialect's adapter declares them.
+ *
+ * @example
+ * ```ts
+ * if (!capabilitiesOf(db).triggers) console.log('updated_at is set by the stores')
+ * ```
+ */
+export function capabilitiesOf(db: Kysely<any>): DatabaseCapabilities {
+  const adapter: DialectAdapter & { readonly [DATABASE_CAPABILITIES]?: DatabaseCapabilities } = db.getExecutor().adapter
+  return adapter[DATABASE_CAPABILITIES] ?? POSTGRES_CAPABILITIES
+}
