@@ -7,8 +7,10 @@ import { checkSchemaName, DEFAULT_SCHEMA } from './database-schema.js'
 import { createDirectQuery, registerDirectQuery } from './direct-query.js'
 import type { GuardedPool } from './discard-broken-clients.js'
 import { GuardedDialect } from './guarded-dialect.js'
+import { parseHostList } from './host-list.js'
+import { createMultiHostPool } from './multi-host-pool.js'
 import { createNeonPool, type NeonSettings } from './neon-pool.js'
-import { createPgPool } from './pg-pool.js'
+import { createPgPool, openPgPool } from './pg-pool.js'
 import { createQueryReporter, kyselyLog, type QueryLogEvent } from './query-reporter.js'
 import { rememberSecretsOf } from './redaction.js'
 import type { RetryOptions } from './retry-policy.js'
@@ -21,7 +23,15 @@ export type { Database } from './taskstore-database.js'
 
 /** Options of {@link createDatabase}. */
 export interface DatabaseOptions {
-  /** A postgres:// URL. Defaults to `process.env.DATABASE_URL`. */
+  /**
+   * A postgres:// URL. Defaults to `process.env.DATABASE_URL`. With driver
+   * `'pg'` it may name several hosts, as libpq does
+   * (`postgres://u@h1:5432,h2:5433/db?target_session_attrs=read-write`):
+   * each new connection is checked for its role and the first fitting host
+   * in order is used. `target_session_attrs` is `read-write` (the default
+   * with several hosts), `any`, `read-only`, `primary`, `standby` or
+   * `prefer-standby`.
+   */
   readonly connectionString?: string
   /** `'pg'` (node-postgres over TCP, default) or `'neon'` (`@neondatabase/serverless` over WebSockets). */
   readonly driver?: 'pg' | 'neon'
@@ -125,10 +135,7 @@ function connectionDialect(
   if (driver !== 'pg' && driver !== 'neon') {
     throw new ConfigError(`Unknown driver "${String(driver)}": use 'pg' or 'neon'.`)
   }
-  const tls = resolveTls(connectionString, options.ssl)
-  const settings = { tls, pool, statementTimeoutMs }
-  const createPool: () => Promise<GuardedPool> =
-    driver === 'neon' ? () => createNeonPool({ ...settings, neon: options.neon ?? {} }) : () => createPgPool(settings)
+  const createPool = poolFactory(connectionString, driver, options, { pool, statementTimeoutMs })
   let opened: Promise<GuardedPool> | undefined
   const getPool = () =>
     (opened ??= createPool().then((guarded) => {
@@ -137,4 +144,37 @@ function connectionDialect(
       return guarded
     }))
   return { dialect: new PostgresDialect({ pool: getPool }), getPool }
+}
+
+/**
+ * How to open the pool for a connection string: one server, or, when it
+ * names several hosts or `target_session_attrs`, one pool per host behind
+ * a pool that picks the server (driver `'pg'` only). TLS is decided for
+ * every host now, so a malformed setting fails here rather than at first use.
+ */
+function poolFactory(
+  connectionString: string,
+  driver: 'pg' | 'neon',
+  options: DatabaseOptions,
+  { pool, statementTimeoutMs }: Pick<ReturnType<typeof resolveConnectionOptions>, 'pool' | 'statementTimeoutMs'>,
+): () => Promise<GuardedPool> {
+  const hostList = parseHostList(connectionString)
+  if (hostList === null) {
+    const settings = { tls: resolveTls(connectionString, options.ssl), pool, statementTimeoutMs }
+    return driver === 'neon'
+      ? () => createNeonPool({ ...settings, neon: options.neon ?? {} })
+      : () => createPgPool(settings)
+  }
+  if (driver !== 'pg') {
+    throw new ConfigError(
+      "A connection string naming several hosts or target_session_attrs needs driver 'pg': the Neon driver reaches one endpoint (give Neon read replicas as their own connection strings).",
+    )
+  }
+  const hostSettings = new Map(
+    hostList.hosts.map((host) => [
+      host,
+      { tls: resolveTls(host.connectionString, options.ssl), pool, statementTimeoutMs },
+    ]),
+  )
+  return () => createMultiHostPool(hostList, (host, afterConnect) => openPgPool(hostSettings.get(host)!, afterConnect))
 }
