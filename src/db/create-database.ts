@@ -7,18 +7,27 @@ import { checkSchemaName, DEFAULT_SCHEMA } from './database-schema.js'
 import { createDirectQuery, registerDirectQuery } from './direct-query.js'
 import type { GuardedPool } from './discard-broken-clients.js'
 import { GuardedDialect } from './guarded-dialect.js'
-import { parseHostList } from './host-list.js'
+import { hostLabelOf, parseHostList } from './host-list.js'
 import { createMultiHostPool } from './multi-host-pool.js'
 import { createNeonPool, type NeonSettings } from './neon-pool.js'
 import { createPgPool, openPgPool } from './pg-pool.js'
-import { createQueryReporter, kyselyLog, type QueryLogEvent } from './query-reporter.js'
+import { createQueryReporter, kyselyLog, type QueryLogEvent, type QueryReporter } from './query-reporter.js'
 import { rememberSecretsOf } from './redaction.js'
+import { resolveReplicaOptions } from './replica-options.js'
+import {
+  type ReadConsistency,
+  type ReplicaEndpoint,
+  ReplicaRouter,
+  registerReplicaRouter,
+  WAL_POSITION_QUERY,
+} from './replica-router.js'
 import type { RetryOptions } from './retry-policy.js'
 import type { Database } from './taskstore-database.js'
 import { resolveTls } from './tls-config.js'
 
 export type { PoolOptions } from './connection-options.js'
 export type { QueryLogEvent } from './query-reporter.js'
+export type { ReadConsistency } from './replica-router.js'
 export type { Database } from './taskstore-database.js'
 
 /** Options of {@link createDatabase}. */
@@ -62,6 +71,23 @@ export interface DatabaseOptions {
    * personal data. Password hashes are never included.
    */
   readonly logParameters?: boolean
+  /**
+   * Connection strings of read replicas (driver `'pg'`). Store reads made
+   * outside a transaction may be served by one; writes, `verifyPassword`,
+   * migrations, transactions and a host's own queries go to the primary.
+   */
+  readonly replicas?: readonly string[]
+  /**
+   * `'read-your-writes'` (default): a read for a user sees every write for
+   * that user made through this database, and never goes back in time;
+   * `'primary'`: replicas unused; `'eventual'`: any replica not lagging
+   * more than `maxReplicaLagMs`.
+   */
+  readonly readConsistency?: ReadConsistency
+  /** How long a read waits for a replica to catch up before the primary serves it. Default 50 ms. */
+  readonly replicaWaitMs?: number
+  /** A replica further behind than this is passed over, and tried again later. Default 5,000 ms. */
+  readonly maxReplicaLagMs?: number
 }
 
 /**
@@ -86,10 +112,21 @@ export function createDatabase(options: DatabaseOptions = {}): Kysely<Database> 
   if (options.log !== undefined && typeof options.log !== 'function') {
     throw new ConfigError('Invalid log option: pass a function that takes one event, (event) => void.')
   }
+  const replicaOptions = resolveReplicaOptions(options)
   const lifecycle = new DatabaseLifecycle()
   const connection = options.dialect ? undefined : connectionDialect(options, settings, lifecycle)
   const report = options.log && createQueryReporter(options.log, options.logParameters === true)
-  const dialect = new GuardedDialect(options.dialect ?? connection!.dialect, settings.retry, lifecycle)
+  let router: ReplicaRouter | undefined
+  // Only read-your-writes over replicas needs to know where a transaction's commit left the WAL.
+  const commits =
+    connection && replicaOptions?.consistency === 'read-your-writes'
+      ? {
+          followUp: WAL_POSITION_QUERY,
+          // the router exists by the time any transaction commits
+          committed: (users: ReadonlySet<string>, row: unknown) => router?.commits.committed(users, row),
+        }
+      : undefined
+  const dialect = new GuardedDialect(options.dialect ?? connection!.dialect, settings.retry, lifecycle, commits)
   const db = new Kysely<Database>({ dialect, log: report && kyselyLog(report) }).withSchema(schema)
   // Kysely skips its driver's destroy() when nothing was ever queried, and
   // would then carry on as if never closed: mark the database closed first.
@@ -99,18 +136,62 @@ export function createDatabase(options: DatabaseOptions = {}): Kysely<Database> 
     return destroy()
   }
   if (connection) {
-    registerDirectQuery(
-      db,
-      createDirectQuery({
-        getPool: connection.getPool,
-        retry: settings.retry,
-        initialize: () => db.connection().execute(async () => {}),
-        report,
-        lifecycle,
-      }),
-    )
+    const primary = createDirectQuery({
+      getPool: connection.getPool,
+      retry: settings.retry,
+      initialize: () => db.connection().execute(async () => {}),
+      report,
+      lifecycle,
+    })
+    registerDirectQuery(db, primary)
+    if (replicaOptions) {
+      router = new ReplicaRouter({
+        primary,
+        primaryLabel: hostLabelOf(options.connectionString ?? process.env.DATABASE_URL ?? ''),
+        replicas: replicaOptions.replicas.map((url) => replicaEndpoint(url, options, settings, report, lifecycle)),
+        consistency: replicaOptions.consistency,
+        replicaWaitMs: replicaOptions.replicaWaitMs,
+        maxReplicaLagMs: replicaOptions.maxReplicaLagMs,
+      })
+      registerReplicaRouter(db, router)
+    }
   }
   return db
+}
+
+/**
+ * A read replica's own pool, opened on first use and closed with the
+ * database. Its reads are not retried: a replica that fails is passed over
+ * for the primary at once.
+ */
+function replicaEndpoint(
+  connectionString: string,
+  options: DatabaseOptions,
+  { pool, statementTimeoutMs }: ReturnType<typeof resolveConnectionOptions>,
+  report: QueryReporter | undefined,
+  lifecycle: DatabaseLifecycle,
+): ReplicaEndpoint {
+  rememberSecretsOf(connectionString)
+  const tls = resolveTls(connectionString, options.ssl)
+  let opened: Promise<GuardedPool> | undefined
+  const getPool = () =>
+    (opened ??= createPgPool({ tls, pool, statementTimeoutMs }).then((guarded) => {
+      lifecycle.onClose(() => {
+        guarded.abortCheckedOut()
+        guarded.end().catch(() => {})
+      })
+      return guarded
+    }))
+  return {
+    label: hostLabelOf(connectionString),
+    query: createDirectQuery({
+      getPool,
+      retry: { attempts: 1, baseDelayMs: 0, maxDelayMs: 0 },
+      initialize: async () => {},
+      report,
+      lifecycle,
+    }),
+  }
 }
 
 /** A dialect over a pool made on first use, and access to that same pool. */

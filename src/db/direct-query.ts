@@ -6,8 +6,19 @@ import { endsSession, type GuardedPool } from './discard-broken-clients.js'
 import type { QueryReporter } from './query-reporter.js'
 import { backoffDelay, type RetryOptions } from './retry-policy.js'
 
-/** Sends one statement, already compiled, and returns its rows. */
-export type DirectQuery = <Row>(sql: string, parameters: readonly unknown[]) => Promise<QueryResult<Row>>
+/** What a statement returned, with the rows of its follow-up statement when one was asked for. */
+export type DirectResult<Row> = QueryResult<Row> & { readonly followUpRows?: readonly unknown[] }
+
+/**
+ * Sends one statement, already compiled, and returns its rows. A
+ * `followUp` statement (no parameters) runs on the same connection right
+ * after a successful one: how a write learns the primary's WAL position.
+ */
+export type DirectQuery = <Row>(
+  sql: string,
+  parameters: readonly unknown[],
+  followUp?: string,
+) => Promise<DirectResult<Row>>
 
 const DIRECT_QUERIES = new WeakMap<Kysely<any>, DirectQuery>()
 const AFFECTS_ROWS = new Set(['INSERT', 'UPDATE', 'DELETE', 'MERGE'])
@@ -40,7 +51,9 @@ interface DriverResult<Row> {
 }
 
 /** How one attempt ended: rows, or a failure to get a connection (nothing was sent, so it may be retried). */
-type Attempt<Row> = { readonly result: DriverResult<Row> } | { readonly connectError: unknown }
+type Attempt<Row> =
+  | { readonly result: DriverResult<Row>; readonly followUpRows?: readonly unknown[] }
+  | { readonly connectError: unknown }
 
 /**
  * The stores' path to the database outside transactions, shaped like the
@@ -69,18 +82,20 @@ export function createDirectQuery({ getPool, retry, initialize, report, lifecycl
     }
   }
 
-  return async <Row>(sql: string, parameters: readonly unknown[]): Promise<QueryResult<Row>> => {
+  return async <Row>(sql: string, parameters: readonly unknown[], followUp?: string): Promise<DirectResult<Row>> => {
     const started = report ? performance.now() : 0
     try {
       if (lifecycle.closed) throw closedDatabaseError()
       if (!pool) opening ??= open()
       const ready = pool ?? (await opening!)
       for (let attempt = 1; ; attempt++) {
-        const outcome = await attemptOnce<Row>(ready, lifecycle, sql, parameters)
+        const outcome = await attemptOnce<Row>(ready, lifecycle, sql, parameters, followUp)
         if ('result' in outcome) {
           report?.(sql, parameters, performance.now() - started)
           const { command, rowCount, rows } = outcome.result
-          return AFFECTS_ROWS.has(command) && rowCount != null ? { rows, numAffectedRows: BigInt(rowCount) } : { rows }
+          const result: DirectResult<Row> =
+            AFFECTS_ROWS.has(command) && rowCount != null ? { rows, numAffectedRows: BigInt(rowCount) } : { rows }
+          return outcome.followUpRows ? { ...result, followUpRows: outcome.followUpRows } : result
         }
         const error = explainRejectedStartupParameter(outcome.connectError) ?? outcome.connectError
         if (attempt >= retry.attempts || !isTransientConnectionFailure(error) || lifecycle.closed) throw error
@@ -103,6 +118,7 @@ function attemptOnce<Row>(
   lifecycle: DatabaseLifecycle,
   sql: string,
   parameters: readonly unknown[],
+  followUp?: string,
 ): Promise<Attempt<Row>> {
   return new Promise((resolve, reject) => {
     const leave = lifecycle.enter(reject)
@@ -117,12 +133,22 @@ function attemptOnce<Row>(
         values: unknown[],
         callback: (error: Error | undefined, result: DriverResult<Row>) => void,
       ) => void
-      query.call(client, sql, parameters as unknown[], (error, result) => {
+      const finish = (error: Error | undefined, settle: () => void) => {
         leave()
         // destroy the client when the error ended its session; otherwise it goes back for reuse
         client.release(error !== undefined && endsSession(error) ? error : undefined)
         if (error) reject(error)
-        else resolve({ result })
+        else settle()
+      }
+      query.call(client, sql, parameters as unknown[], (error, result) => {
+        if (error || followUp === undefined) return finish(error, () => resolve({ result }))
+        query.call(client, followUp, [], (followUpError, followUpResult) => {
+          if (!followUpError) return finish(undefined, () => resolve({ result, followUpRows: followUpResult.rows }))
+          // the statement itself succeeded: report it, without the follow-up's rows
+          leave()
+          client.release(endsSession(followUpError) ? followUpError : undefined)
+          resolve({ result })
+        })
       })
     })
   })

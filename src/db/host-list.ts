@@ -93,3 +93,17 @@ function takeTarget(rest: string): { rest: string; target: TargetSessionAttrs | 
   const path = rest.slice(0, queryStart)
   return { rest: `${path}${kept.length > 0 ? `?${kept.join('&')}` : ''}${fragment}`, target }
 }
+
+/**
+ * The host part of a connection string (`db1:5432,db2:5433`), without
+ * credentials, for health reports; `(default)` when it names none.
+ *
+ * @example
+ * ```ts
+ * hostLabelOf('postgres://app:secret@db1:5432/tasks') // 'db1:5432'
+ * ```
+ */
+export function hostLabelOf(connectionString: string): string {
+  const match = AUTHORITY.exec(connectionString)
+  return match?.[3] || '(default)'
+}

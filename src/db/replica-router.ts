@@ -1,0 +1,219 @@
+import type { Kysely, QueryResult } from 'kysely'
+import type { DirectQuery, DirectResult } from './direct-query.js'
+import { ANY_USER, parseWalPosition, type ReadKey, ReadTokens, type WalPosition } from './read-tokens.js'
+import type { CommitListener } from './write-marks.js'
+
+/** Where store reads may go: see `DatabaseOptions.readConsistency`. */
+export type ReadConsistency = 'read-your-writes' | 'primary' | 'eventual'
+
+/** One read replica, reached through its own pool. */
+export interface ReplicaEndpoint {
+  /** `host:port`, for health reports (never the credentials). */
+  readonly label: string
+  readonly query: DirectQuery
+}
+
+export interface ReplicaRouterSettings {
+  readonly primary: DirectQuery
+  readonly primaryLabel: string
+  readonly replicas: readonly ReplicaEndpoint[]
+  readonly consistency: ReadConsistency
+  readonly replicaWaitMs: number
+  readonly maxReplicaLagMs: number
+}
+
+/** One node as `checkHealth` reports it. */
+export interface NodeHealth {
+  readonly role: 'primary' | 'replica'
+  readonly host: string
+  readonly ok: boolean
+  /** How far behind the primary a replica is, in ms (as far as writes through this database show). */
+  readonly lagMs?: number
+}
+
+// What a write reads after it commits, on the same connection.
+export const WAL_POSITION_QUERY = 'select pg_current_wal_insert_lsn()::text as lsn'
+const REPLAY_POSITION_QUERY = 'select pg_last_wal_replay_lsn()::text as lsn'
+// A replica that failed or lagged is passed over for this long, then tried again.
+const RETRY_AFTER_MS = 1_000
+// A replica's position older than this is read again before the replica is trusted with a read.
+const REFRESH_MS = 100
+const POLL_MS = 5
+// A user whose write's position is unknown reads from the primary.
+const UNKNOWN: WalPosition = 2n ** 64n
+
+interface ReplicaState {
+  readonly endpoint: ReplicaEndpoint
+  replayed: WalPosition
+  checkedAt: number
+  skipUntil: number
+  lagMs: number
+  polling: Promise<void> | undefined
+}
+
+const ROUTERS = new WeakMap<Kysely<any>, ReplicaRouter>()
+
+/** The replica router of a database made by `createDatabase` with replicas, if any. */
+export function replicaRouterFor(db: Kysely<any>): ReplicaRouter | undefined {
+  return ROUTERS.get(db)
+}
+
+/** Gives a database its replica router. */
+export function registerReplicaRouter(db: Kysely<any>, router: ReplicaRouter): void {
+  ROUTERS.set(db, router)
+}
+
+/**
+ * Sends store reads made outside a transaction to a read replica when one
+ * can serve them as `readConsistency` asks, and everything else to the
+ * primary. With read-your-writes, each write through this database records
+ * the primary's WAL position for its user (one extra statement on the
+ * write's connection); a read for that user goes to a replica only once the
+ * replica has replayed that far, waiting up to `replicaWaitMs` for it, else
+ * to the primary. A replica that fails or lags more than `maxReplicaLagMs`
+ * is passed over for a second, without an error to the caller.
+ */
+export class ReplicaRouter {
+  readonly #settings: ReplicaRouterSettings
+  readonly #tokens = new ReadTokens()
+  readonly #replicas: ReplicaState[]
+  #next = 0
+
+  constructor(settings: ReplicaRouterSettings) {
+    this.#settings = settings
+    this.#replicas = settings.replicas.map((endpoint) => ({
+      endpoint,
+      replayed: 0n,
+      checkedAt: 0,
+      skipUntil: 0,
+      lagMs: 0,
+      polling: undefined,
+    }))
+  }
+
+  get #tracksWrites(): boolean {
+    return this.#settings.consistency === 'read-your-writes' && this.#replicas.length > 0
+  }
+
+  /** Records the tokens of a transaction's store writes once it has committed. */
+  readonly commits: CommitListener = {
+    followUp: WAL_POSITION_QUERY,
+    committed: (users, row) => {
+      if (this.#tracksWrites) this.#recordWrite([...users], (row as { lsn?: unknown } | undefined)?.lsn)
+    },
+  }
+
+  /** Runs a store write on the primary and records its user's token. */
+  async write<Row>(users: readonly string[], sql: string, parameters: readonly unknown[]): Promise<QueryResult<Row>> {
+    if (!this.#tracksWrites) return this.#settings.primary<Row>(sql, parameters)
+    const result = await this.#settings.primary<Row>(sql, parameters, WAL_POSITION_QUERY)
+    this.#recordWrite(users, (result.followUpRows?.[0] as { lsn?: unknown } | undefined)?.lsn)
+    return withoutFollowUp(result)
+  }
+
+  /** Runs a store read for `key` on a replica that can serve it, else on the primary. */
+  async read<Row>(key: ReadKey, sql: string, parameters: readonly unknown[]): Promise<QueryResult<Row>> {
+    const { consistency } = this.#settings
+    if (consistency === 'primary' || this.#replicas.length === 0) return this.#settings.primary<Row>(sql, parameters)
+    const needed = consistency === 'eventual' ? 0n : this.#tokens.required(key)
+    if (needed !== UNKNOWN) {
+      const replica = await this.#replicaFor(needed)
+      if (replica) {
+        const seen = replica.replayed
+        try {
+          const result = await replica.endpoint.query<Row>(sql, parameters)
+          this.#tokens.raise(key, seen)
+          return result
+        } catch {
+          // a replica that fails is passed over for now; the primary answers instead
+          replica.skipUntil = Date.now() + RETRY_AFTER_MS
+        }
+      }
+    }
+    const result = await this.#settings.primary<Row>(sql, parameters)
+    // the primary has at least every write known here; later reads must not see less
+    this.#tokens.raise(key, this.#tokens.latest)
+    return result
+  }
+
+  /** Every node's state: the primary checked with `select 1`, each replica with its replay position. */
+  async health(primaryOk: boolean): Promise<NodeHealth[]> {
+    const nodes: NodeHealth[] = [{ role: 'primary', host: this.#settings.primaryLabel, ok: primaryOk }]
+    for (const replica of this.#replicas) {
+      const ok = await this.#poll(replica, true).then(
+        () => replica.skipUntil <= Date.now(),
+        () => false,
+      )
+      nodes.push({ role: 'replica', host: replica.endpoint.label, ok, ...(ok ? { lagMs: replica.lagMs } : {}) })
+    }
+    return nodes
+  }
+
+  #recordWrite(users: readonly string[], lsn: unknown): void {
+    const position = parseWalPosition(lsn)
+    if (position === null) {
+      for (const user of users) this.#tokens.raise(user, UNKNOWN)
+      return
+    }
+    this.#tokens.wrote(users, position)
+    let everywhere = UNKNOWN
+    for (const replica of this.#replicas) if (replica.replayed < everywhere) everywhere = replica.replayed
+    this.#tokens.prune(everywhere)
+  }
+
+  /** A replica that has replayed `needed` (waiting up to replicaWaitMs for one), or undefined. */
+  async #replicaFor(needed: WalPosition): Promise<ReplicaState | undefined> {
+    const now = Date.now()
+    const usable: ReplicaState[] = []
+    for (let i = 0; i < this.#replicas.length; i++) {
+      const replica = this.#replicas[(this.#next + i) % this.#replicas.length]!
+      if (replica.skipUntil <= now) usable.push(replica)
+    }
+    this.#next = (this.#next + 1) % this.#replicas.length
+    for (const replica of usable) {
+      if (now - replica.checkedAt > REFRESH_MS) await this.#poll(replica).catch(() => {})
+      if (replica.skipUntil <= Date.now() && replica.replayed >= needed) return replica
+    }
+    const candidate = usable.find((replica) => replica.skipUntil <= Date.now())
+    if (!candidate) return undefined
+    const deadline = now + this.#settings.replicaWaitMs
+    while (Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(POLL_MS, deadline - Date.now())))
+      await this.#poll(candidate).catch(() => {})
+      if (candidate.skipUntil > Date.now()) return undefined
+      if (candidate.replayed >= needed) return candidate
+    }
+    return undefined
+  }
+
+  /** Reads a replica's replay position and lag; one poll at a time per replica. */
+  #poll(replica: ReplicaState, rethrow = false): Promise<void> {
+    replica.polling ??= (async () => {
+      try {
+        const { rows } = await replica.endpoint.query<{ lsn: string | null }>(REPLAY_POSITION_QUERY, [])
+        const position = parseWalPosition(rows[0]?.lsn)
+        const now = Date.now()
+        // null: the server is not in recovery (a promoted replica has a history of its own)
+        if (position === null) throw new Error(`${replica.endpoint.label} is not a replica`)
+        if (position > replica.replayed) replica.replayed = position
+        replica.checkedAt = now
+        replica.lagMs = this.#tokens.lagMs(replica.replayed, now)
+        if (replica.lagMs > this.#settings.maxReplicaLagMs) replica.skipUntil = now + RETRY_AFTER_MS
+      } catch (error) {
+        replica.skipUntil = Date.now() + RETRY_AFTER_MS
+        throw error
+      } finally {
+        replica.polling = undefined
+      }
+    })()
+    return rethrow ? replica.polling : replica.polling.catch(() => {})
+  }
+}
+
+function withoutFollowUp<Row>(result: DirectResult<Row>): QueryResult<Row> {
+  if (result.followUpRows === undefined) return result
+  const { followUpRows: _, ...rest } = result
+  return rest
+}
+
+export { ANY_USER }
