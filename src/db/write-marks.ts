@@ -8,7 +8,7 @@ const MARKS = new WeakMap<object, readonly string[]>()
  *
  * @example
  * ```ts
- * const query = CompiledQuery.raw('delete from tasks where user_id = $1', ['u1'])
+ * const query = { sql: 'delete from tasks where user_id = $1', parameters: ['u1'] }
  * markWrite(query, ['u1'])
  * writeMarkOf(query) // ['u1']
  * ```
