@@ -6,19 +6,23 @@ import { endsSession, type GuardedPool } from './discard-broken-clients.js'
 import type { QueryReporter } from './query-reporter.js'
 import { backoffDelay, type RetryOptions } from './retry-policy.js'
 
-/** What a statement returned, with the rows of its follow-up statement when one was asked for. */
-export type DirectResult<Row> = QueryResult<Row> & { readonly followUpRows?: readonly unknown[] }
-
 /**
- * Sends one statement, already compiled, and returns its rows. A
- * `followUp` statement (no parameters) runs on the same connection right
- * after a successful one: how a write learns the primary's WAL position.
+ * A statement (no parameters) to run on the same connection right after a
+ * successful one, once the caller already has its result: how a write
+ * learns the primary's WAL position without waiting for it. `done` gets the
+ * follow-up's rows, or undefined when the statement or its follow-up failed.
  */
+export interface FollowUp {
+  readonly sql: string
+  readonly done: (rows: readonly unknown[] | undefined) => void
+}
+
+/** Sends one statement, already compiled, and returns its rows. */
 export type DirectQuery = <Row>(
   sql: string,
   parameters: readonly unknown[],
-  followUp?: string,
-) => Promise<DirectResult<Row>>
+  followUp?: FollowUp,
+) => Promise<QueryResult<Row>>
 
 const DIRECT_QUERIES = new WeakMap<Kysely<any>, DirectQuery>()
 const AFFECTS_ROWS = new Set(['INSERT', 'UPDATE', 'DELETE', 'MERGE'])
@@ -51,9 +55,7 @@ interface DriverResult<Row> {
 }
 
 /** How one attempt ended: rows, or a failure to get a connection (nothing was sent, so it may be retried). */
-type Attempt<Row> =
-  | { readonly result: DriverResult<Row>; readonly followUpRows?: readonly unknown[] }
-  | { readonly connectError: unknown }
+type Attempt<Row> = { readonly result: DriverResult<Row> } | { readonly connectError: unknown }
 
 /**
  * The stores' path to the database outside transactions, shaped like the
@@ -82,7 +84,7 @@ export function createDirectQuery({ getPool, retry, initialize, report, lifecycl
     }
   }
 
-  return async <Row>(sql: string, parameters: readonly unknown[], followUp?: string): Promise<DirectResult<Row>> => {
+  return async <Row>(sql: string, parameters: readonly unknown[], followUp?: FollowUp): Promise<QueryResult<Row>> => {
     const started = report ? performance.now() : 0
     try {
       if (lifecycle.closed) throw closedDatabaseError()
@@ -93,15 +95,14 @@ export function createDirectQuery({ getPool, retry, initialize, report, lifecycl
         if ('result' in outcome) {
           report?.(sql, parameters, performance.now() - started)
           const { command, rowCount, rows } = outcome.result
-          const result: DirectResult<Row> =
-            AFFECTS_ROWS.has(command) && rowCount != null ? { rows, numAffectedRows: BigInt(rowCount) } : { rows }
-          return outcome.followUpRows ? { ...result, followUpRows: outcome.followUpRows } : result
+          return AFFECTS_ROWS.has(command) && rowCount != null ? { rows, numAffectedRows: BigInt(rowCount) } : { rows }
         }
         const error = explainRejectedStartupParameter(outcome.connectError) ?? outcome.connectError
         if (attempt >= retry.attempts || !isTransientConnectionFailure(error) || lifecycle.closed) throw error
         await new Promise((resolve) => setTimeout(resolve, backoffDelay(attempt, retry)))
       }
     } catch (error) {
+      followUp?.done(undefined)
       report?.(sql, parameters, performance.now() - started, error)
       throw lifecycle.closed ? closedDatabaseError() : classifyConnectionError(error)
     }
@@ -118,7 +119,7 @@ function attemptOnce<Row>(
   lifecycle: DatabaseLifecycle,
   sql: string,
   parameters: readonly unknown[],
-  followUp?: string,
+  followUp?: FollowUp,
 ): Promise<Attempt<Row>> {
   return new Promise((resolve, reject) => {
     const leave = lifecycle.enter(reject)
@@ -133,21 +134,20 @@ function attemptOnce<Row>(
         values: unknown[],
         callback: (error: Error | undefined, result: DriverResult<Row>) => void,
       ) => void
-      const finish = (error: Error | undefined, settle: () => void) => {
-        leave()
-        // destroy the client when the error ended its session; otherwise it goes back for reuse
-        client.release(error !== undefined && endsSession(error) ? error : undefined)
-        if (error) reject(error)
-        else settle()
-      }
       query.call(client, sql, parameters as unknown[], (error, result) => {
-        if (error || followUp === undefined) return finish(error, () => resolve({ result }))
-        query.call(client, followUp, [], (followUpError, followUpResult) => {
-          if (!followUpError) return finish(undefined, () => resolve({ result, followUpRows: followUpResult.rows }))
-          // the statement itself succeeded: report it, without the follow-up's rows
-          leave()
-          client.release(endsSession(followUpError) ? followUpError : undefined)
-          resolve({ result })
+        leave()
+        if (error || followUp === undefined || lifecycle.closed) {
+          // destroy the client when the error ended its session; otherwise it goes back for reuse
+          client.release(error !== undefined && endsSession(error) ? error : undefined)
+          if (error) return reject(error)
+          followUp?.done(undefined)
+          return resolve({ result })
+        }
+        // the caller has its result now; the connection stays out until the follow-up is back
+        resolve({ result })
+        query.call(client, followUp.sql, [], (followUpError, followUpResult) => {
+          client.release(followUpError !== undefined && endsSession(followUpError) ? followUpError : undefined)
+          followUp.done(followUpError ? undefined : followUpResult.rows)
         })
       })
     })

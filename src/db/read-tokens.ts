@@ -9,6 +9,9 @@ export function parseWalPosition(text: unknown): WalPosition | null {
   return (BigInt(`0x${match[1]}`) << 32n) | BigInt(`0x${match[2]}`)
 }
 
+/** The token of a user whose last write's position is unknown (it failed, or its position could not be read): the primary serves their reads until a later write sets a position. */
+export const UNKNOWN_POSITION: WalPosition = 2n ** 64n
+
 /** The key of reads that may show any user's data (`findUserByEmail`, `listAllTasks`). */
 export const ANY_USER = Symbol('any user')
 export type ReadKey = string | typeof ANY_USER
@@ -49,9 +52,15 @@ export class ReadTokens {
     if (current === undefined || current < position) this.#tokens.set(key, position)
   }
 
-  /** Records a write for each of `keys` that reached `position` on the primary. */
+  /**
+   * Records a write for each of `keys` that reached `position` on the
+   * primary; it replaces an unknown position, since this write came after.
+   */
   wrote(keys: Iterable<string>, position: WalPosition, now = Date.now()): void {
-    for (const key of keys) this.raise(key, position)
+    for (const key of keys) {
+      if (this.#tokens.get(key) === UNKNOWN_POSITION) this.#tokens.set(key, position)
+      else this.raise(key, position)
+    }
     if (position > this.#latest) this.#latest = position
     const last = this.#recent.at(-1)
     if (last && now - last.at < COALESCE_MS) {
@@ -69,6 +78,11 @@ export class ReadTokens {
   lagMs(replayed: WalPosition, now = Date.now()): number {
     const missing = this.#recent.find((write) => write.position > replayed)
     return missing ? Math.max(0, now - missing.at) : 0
+  }
+
+  /** Marks the keys' last write as of unknown position: their reads go to the primary until a later write. */
+  unknown(keys: Iterable<string>): void {
+    for (const key of keys) this.#tokens.set(key, UNKNOWN_POSITION)
   }
 
   /** Drops the tokens that a replica at `everywhere` (the least replayed of all) already satisfies. */

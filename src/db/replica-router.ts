@@ -1,6 +1,13 @@
 import type { Kysely, QueryResult } from 'kysely'
-import type { DirectQuery, DirectResult } from './direct-query.js'
-import { ANY_USER, parseWalPosition, type ReadKey, ReadTokens, type WalPosition } from './read-tokens.js'
+import type { DirectQuery } from './direct-query.js'
+import {
+  ANY_USER,
+  parseWalPosition,
+  type ReadKey,
+  ReadTokens,
+  UNKNOWN_POSITION,
+  type WalPosition,
+} from './read-tokens.js'
 import type { CommitListener } from './write-marks.js'
 
 /** Where store reads may go: see `DatabaseOptions.readConsistency`. */
@@ -39,8 +46,7 @@ const RETRY_AFTER_MS = 1_000
 // A replica's position older than this is read again before the replica is trusted with a read.
 const REFRESH_MS = 100
 const POLL_MS = 5
-// A user whose write's position is unknown reads from the primary.
-const UNKNOWN: WalPosition = 2n ** 64n
+const UNKNOWN = UNKNOWN_POSITION
 
 interface ReplicaState {
   readonly endpoint: ReplicaEndpoint
@@ -78,6 +84,9 @@ export class ReplicaRouter {
   readonly #tokens = new ReadTokens()
   readonly #replicas: ReplicaState[]
   #next = 0
+  // Writes whose WAL position is still on its way, per user and in all: their users read from the primary meanwhile.
+  readonly #pending = new Map<string, number>()
+  #pendingTotal = 0
 
   constructor(settings: ReplicaRouterSettings) {
     this.#settings = settings
@@ -103,21 +112,36 @@ export class ReplicaRouter {
     },
   }
 
-  /** Runs a store write on the primary and records its user's token. */
-  async write<Row>(users: readonly string[], sql: string, parameters: readonly unknown[]): Promise<QueryResult<Row>> {
+  /**
+   * Runs a store write on the primary. Its result goes back to the caller
+   * at once; the primary's WAL position is read right after on the same
+   * connection, and until it is known the users' reads go to the primary.
+   */
+  write<Row>(users: readonly string[], sql: string, parameters: readonly unknown[]): Promise<QueryResult<Row>> {
     if (!this.#tracksWrites) return this.#settings.primary<Row>(sql, parameters)
-    const result = await this.#settings.primary<Row>(sql, parameters, WAL_POSITION_QUERY)
-    this.#recordWrite(users, (result.followUpRows?.[0] as { lsn?: unknown } | undefined)?.lsn)
-    return withoutFollowUp(result)
+    for (const user of users) this.#pending.set(user, (this.#pending.get(user) ?? 0) + 1)
+    this.#pendingTotal++
+    return this.#settings.primary<Row>(sql, parameters, {
+      sql: WAL_POSITION_QUERY,
+      done: (rows) => {
+        for (const user of users) {
+          const left = (this.#pending.get(user) ?? 1) - 1
+          if (left > 0) this.#pending.set(user, left)
+          else this.#pending.delete(user)
+        }
+        this.#pendingTotal--
+        this.#recordWrite(users, (rows?.[0] as { lsn?: unknown } | undefined)?.lsn)
+      },
+    })
   }
 
   /** Runs a store read for `key` on a replica that can serve it, else on the primary. */
   async read<Row>(key: ReadKey, sql: string, parameters: readonly unknown[]): Promise<QueryResult<Row>> {
     const { consistency } = this.#settings
     if (consistency === 'primary' || this.#replicas.length === 0) return this.#settings.primary<Row>(sql, parameters)
-    const needed = consistency === 'eventual' ? 0n : this.#tokens.required(key)
+    const needed = consistency === 'eventual' ? 0n : this.#neededFor(key)
     if (needed !== UNKNOWN) {
-      const replica = await this.#replicaFor(needed)
+      const replica = this.#readyReplica(needed) ?? (await this.#replicaFor(needed))
       if (replica) {
         const seen = replica.replayed
         try {
@@ -149,10 +173,33 @@ export class ReplicaRouter {
     return nodes
   }
 
+  /** The position a read-your-writes read for `key` needs; UNKNOWN while one of its writes is on its way. */
+  #neededFor(key: ReadKey): WalPosition {
+    const pending = key === ANY_USER ? this.#pendingTotal : (this.#pending.get(key) ?? 0)
+    return pending > 0 ? UNKNOWN : this.#tokens.required(key)
+  }
+
+  /**
+   * The next replica in turn that is known, from a recent enough look, to
+   * have replayed `needed` and not to lag: the common case, decided without
+   * waiting for anything.
+   */
+  #readyReplica(needed: WalPosition): ReplicaState | undefined {
+    const now = Date.now()
+    const count = this.#replicas.length
+    for (let i = 0; i < count; i++) {
+      const replica = this.#replicas[(this.#next + i) % count]!
+      if (replica.skipUntil > now || replica.replayed < needed || now - replica.checkedAt > REFRESH_MS) continue
+      this.#next = (this.#next + i + 1) % count
+      return replica
+    }
+    return undefined
+  }
+
   #recordWrite(users: readonly string[], lsn: unknown): void {
     const position = parseWalPosition(lsn)
     if (position === null) {
-      for (const user of users) this.#tokens.raise(user, UNKNOWN)
+      this.#tokens.unknown(users)
       return
     }
     this.#tokens.wrote(users, position)
@@ -208,12 +255,6 @@ export class ReplicaRouter {
     })()
     return rethrow ? replica.polling : replica.polling.catch(() => {})
   }
-}
-
-function withoutFollowUp<Row>(result: DirectResult<Row>): QueryResult<Row> {
-  if (result.followUpRows === undefined) return result
-  const { followUpRows: _, ...rest } = result
-  return rest
 }
 
 export { ANY_USER }
