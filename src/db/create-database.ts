@@ -14,13 +14,7 @@ import { createPgPool, openPgPool } from './pg-pool.js'
 import { createQueryReporter, kyselyLog, type QueryLogEvent, type QueryReporter } from './query-reporter.js'
 import { rememberSecretsOf } from './redaction.js'
 import { resolveReplicaOptions } from './replica-options.js'
-import {
-  type ReadConsistency,
-  type ReplicaEndpoint,
-  ReplicaRouter,
-  registerReplicaRouter,
-  WAL_POSITION_QUERY,
-} from './replica-router.js'
+import { type ReadConsistency, type ReplicaEndpoint, ReplicaRouter, registerReplicaRouter } from './replica-router.js'
 import type { RetryOptions } from './retry-policy.js'
 import type { Database } from './taskstore-database.js'
 import { resolveTls } from './tls-config.js'
@@ -120,11 +114,8 @@ export function createDatabase(options: DatabaseOptions = {}): Kysely<Database> 
   // Only read-your-writes over replicas needs to know where a transaction's commit left the WAL.
   const commits =
     connection && replicaOptions?.consistency === 'read-your-writes'
-      ? {
-          followUp: WAL_POSITION_QUERY,
-          // the router exists by the time any transaction commits
-          committed: (users: ReadonlySet<string>, row: unknown) => router?.commits.committed(users, row),
-        }
+      ? // the router exists by the time any transaction commits
+        { committed: (users: ReadonlySet<string>) => router?.commits.committed(users) }
       : undefined
   const dialect = new GuardedDialect(options.dialect ?? connection!.dialect, settings.retry, lifecycle, commits)
   const db = new Kysely<Database>({ dialect, log: report && kyselyLog(report) }).withSchema(schema)

@@ -6,23 +6,8 @@ import { endsSession, type GuardedPool } from './discard-broken-clients.js'
 import type { QueryReporter } from './query-reporter.js'
 import { backoffDelay, type RetryOptions } from './retry-policy.js'
 
-/**
- * A statement (no parameters) to run on the same connection right after a
- * successful one, once the caller already has its result: how a write
- * learns the primary's WAL position without waiting for it. `done` gets the
- * follow-up's rows, or undefined when the statement or its follow-up failed.
- */
-export interface FollowUp {
-  readonly sql: string
-  readonly done: (rows: readonly unknown[] | undefined) => void
-}
-
 /** Sends one statement, already compiled, and returns its rows. */
-export type DirectQuery = <Row>(
-  sql: string,
-  parameters: readonly unknown[],
-  followUp?: FollowUp,
-) => Promise<QueryResult<Row>>
+export type DirectQuery = <Row>(sql: string, parameters: readonly unknown[]) => Promise<QueryResult<Row>>
 
 const DIRECT_QUERIES = new WeakMap<Kysely<any>, DirectQuery>()
 const AFFECTS_ROWS = new Set(['INSERT', 'UPDATE', 'DELETE', 'MERGE'])
@@ -84,14 +69,14 @@ export function createDirectQuery({ getPool, retry, initialize, report, lifecycl
     }
   }
 
-  return async <Row>(sql: string, parameters: readonly unknown[], followUp?: FollowUp): Promise<QueryResult<Row>> => {
+  return async <Row>(sql: string, parameters: readonly unknown[]): Promise<QueryResult<Row>> => {
     const started = report ? performance.now() : 0
     try {
       if (lifecycle.closed) throw closedDatabaseError()
       if (!pool) opening ??= open()
       const ready = pool ?? (await opening!)
       for (let attempt = 1; ; attempt++) {
-        const outcome = await attemptOnce<Row>(ready, lifecycle, sql, parameters, followUp)
+        const outcome = await attemptOnce<Row>(ready, lifecycle, sql, parameters)
         if ('result' in outcome) {
           report?.(sql, parameters, performance.now() - started)
           const { command, rowCount, rows } = outcome.result
@@ -102,7 +87,6 @@ export function createDirectQuery({ getPool, retry, initialize, report, lifecycl
         await new Promise((resolve) => setTimeout(resolve, backoffDelay(attempt, retry)))
       }
     } catch (error) {
-      followUp?.done(undefined)
       report?.(sql, parameters, performance.now() - started, error)
       throw lifecycle.closed ? closedDatabaseError() : classifyConnectionError(error)
     }
@@ -119,7 +103,6 @@ function attemptOnce<Row>(
   lifecycle: DatabaseLifecycle,
   sql: string,
   parameters: readonly unknown[],
-  followUp?: FollowUp,
 ): Promise<Attempt<Row>> {
   return new Promise((resolve, reject) => {
     const leave = lifecycle.enter(reject)
@@ -136,19 +119,10 @@ function attemptOnce<Row>(
       ) => void
       query.call(client, sql, parameters as unknown[], (error, result) => {
         leave()
-        if (error || followUp === undefined || lifecycle.closed) {
-          // destroy the client when the error ended its session; otherwise it goes back for reuse
-          client.release(error !== undefined && endsSession(error) ? error : undefined)
-          if (error) return reject(error)
-          followUp?.done(undefined)
-          return resolve({ result })
-        }
-        // the caller has its result now; the connection stays out until the follow-up is back
-        resolve({ result })
-        query.call(client, followUp.sql, [], (followUpError, followUpResult) => {
-          client.release(followUpError !== undefined && endsSession(followUpError) ? followUpError : undefined)
-          followUp.done(followUpError ? undefined : followUpResult.rows)
-        })
+        // destroy the client when the error ended its session; otherwise it goes back for reuse
+        client.release(error !== undefined && endsSession(error) ? error : undefined)
+        if (error) reject(error)
+        else resolve({ result })
       })
     })
   })

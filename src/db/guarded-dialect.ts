@@ -1,14 +1,14 @@
-import {
+import type {
   CompiledQuery,
-  type DatabaseConnection,
-  type DatabaseIntrospector,
-  type Dialect,
-  type DialectAdapter,
-  type Driver,
-  type Kysely,
-  type QueryCompiler,
-  type QueryResult,
-  type TransactionSettings,
+  DatabaseConnection,
+  DatabaseIntrospector,
+  Dialect,
+  DialectAdapter,
+  Driver,
+  Kysely,
+  QueryCompiler,
+  QueryResult,
+  TransactionSettings,
 } from 'kysely'
 import { classifyConnectionError } from './classify-connection-error.js'
 import { isTransientConnectionFailure } from './connection-failure.js'
@@ -177,18 +177,7 @@ class GuardedDriver implements Driver {
     } finally {
       this.#inTransaction.delete(inner)
     }
-    if (written && this.#commits) await this.#recordCommit(inner, written, this.#commits)
-  }
-
-  // Learns where the primary's WAL stood after the commit, for the read-your-writes tokens of its users.
-  async #recordCommit(connection: DatabaseConnection, users: ReadonlySet<string>, commits: CommitListener) {
-    let row: unknown
-    try {
-      row = (await connection.executeQuery(CompiledQuery.raw(commits.followUp))).rows[0]
-    } catch {
-      // committed all the same; the listener keeps those users' reads on the primary
-    }
-    commits.committed(users, row)
+    if (written) this.#commits?.committed(written)
   }
 
   async rollbackTransaction(connection: DatabaseConnection): Promise<void> {

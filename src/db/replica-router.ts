@@ -46,6 +46,8 @@ const RETRY_AFTER_MS = 1_000
 // A replica's position older than this is read again before the replica is trusted with a read.
 const REFRESH_MS = 100
 const POLL_MS = 5
+// How long the first write waiting for a WAL position waits before the reading starts; writes meanwhile share it.
+const SAMPLE_DELAY_MS = 2
 const UNKNOWN = UNKNOWN_POSITION
 
 interface ReplicaState {
@@ -73,10 +75,11 @@ export function registerReplicaRouter(db: Kysely<any>, router: ReplicaRouter): v
  * Sends store reads made outside a transaction to a read replica when one
  * can serve them as `readConsistency` asks, and everything else to the
  * primary. With read-your-writes, each write through this database records
- * the primary's WAL position for its user (one extra statement on the
- * write's connection); a read for that user goes to a replica only once the
- * replica has replayed that far, waiting up to `replicaWaitMs` for it, else
- * to the primary. A replica that fails or lags more than `maxReplicaLagMs`
+ * for its user the primary's WAL position read after it committed (one
+ * reading shared by every write committed before it started, off the
+ * write's path); a read for that user goes to the primary until that
+ * position is known, then to a replica once the replica has replayed that
+ * far, waiting up to `replicaWaitMs` for it, else to the primary. A replica that fails or lags more than `maxReplicaLagMs`
  * is passed over for a second, without an error to the caller.
  */
 export class ReplicaRouter {
@@ -87,6 +90,9 @@ export class ReplicaRouter {
   // Writes whose WAL position is still on its way, per user and in all: their users read from the primary meanwhile.
   readonly #pending = new Map<string, number>()
   #pendingTotal = 0
+  // Committed writes waiting for the next reading of the primary's WAL position.
+  #waiting: Array<readonly string[]> = []
+  #sampling = false
 
   constructor(settings: ReplicaRouterSettings) {
     this.#settings = settings
@@ -104,35 +110,89 @@ export class ReplicaRouter {
     return this.#settings.consistency === 'read-your-writes' && this.#replicas.length > 0
   }
 
-  /** Records the tokens of a transaction's store writes once it has committed. */
+  /** Counts a transaction's store writes once it has committed, like writes outside one. */
   readonly commits: CommitListener = {
-    followUp: WAL_POSITION_QUERY,
-    committed: (users, row) => {
-      if (this.#tracksWrites) this.#recordWrite([...users], (row as { lsn?: unknown } | undefined)?.lsn)
+    committed: (users) => {
+      if (this.#tracksWrites) this.#wrote([...users])
     },
   }
 
   /**
-   * Runs a store write on the primary. Its result goes back to the caller
-   * at once; the primary's WAL position is read right after on the same
-   * connection, and until it is known the users' reads go to the primary.
+   * Runs a store write on the primary. The result goes back to the caller
+   * as soon as the statement is done; the users' reads go to the primary
+   * until the primary's WAL position after the write is known.
    */
-  write<Row>(users: readonly string[], sql: string, parameters: readonly unknown[]): Promise<QueryResult<Row>> {
+  async write<Row>(users: readonly string[], sql: string, parameters: readonly unknown[]): Promise<QueryResult<Row>> {
     if (!this.#tracksWrites) return this.#settings.primary<Row>(sql, parameters)
+    this.#startPending(users)
+    let result: QueryResult<Row>
+    try {
+      result = await this.#settings.primary<Row>(sql, parameters)
+    } catch (error) {
+      // it may have committed: keep these users on the primary until a later write sets a position
+      this.#endPending(users)
+      this.#tokens.unknown(users)
+      throw error
+    }
+    this.#awaitPosition(users)
+    return result
+  }
+
+  /** A write for `users` committed just now (outside the store's own statement path). */
+  #wrote(users: readonly string[]): void {
+    this.#startPending(users)
+    this.#awaitPosition(users)
+  }
+
+  #startPending(users: readonly string[]): void {
     for (const user of users) this.#pending.set(user, (this.#pending.get(user) ?? 0) + 1)
     this.#pendingTotal++
-    return this.#settings.primary<Row>(sql, parameters, {
-      sql: WAL_POSITION_QUERY,
-      done: (rows) => {
-        for (const user of users) {
-          const left = (this.#pending.get(user) ?? 1) - 1
-          if (left > 0) this.#pending.set(user, left)
-          else this.#pending.delete(user)
-        }
-        this.#pendingTotal--
-        this.#recordWrite(users, (rows?.[0] as { lsn?: unknown } | undefined)?.lsn)
-      },
-    })
+  }
+
+  #endPending(users: readonly string[]): void {
+    for (const user of users) {
+      const left = (this.#pending.get(user) ?? 1) - 1
+      if (left > 0) this.#pending.set(user, left)
+      else this.#pending.delete(user)
+    }
+    this.#pendingTotal--
+  }
+
+  /**
+   * Queues committed writes for the next reading of the primary's WAL
+   * position. One reading, started after they all committed, serves every
+   * write queued before it, so writes cost no statement of their own: at
+   * most one reading is in flight, {@link SAMPLE_DELAY_MS} after the first
+   * write waiting for it.
+   */
+  #awaitPosition(users: readonly string[]): void {
+    this.#waiting.push(users)
+    if (this.#sampling) return
+    this.#sampling = true
+    setTimeout(() => void this.#sample(), SAMPLE_DELAY_MS).unref?.()
+  }
+
+  async #sample(): Promise<void> {
+    const batch = this.#waiting
+    this.#waiting = []
+    let lsn: unknown
+    try {
+      lsn = (await this.#settings.primary<{ lsn: string }>(WAL_POSITION_QUERY, [])).rows[0]?.lsn
+    } catch {
+      // unknown: those users read from the primary until their next write
+    }
+    const position = parseWalPosition(lsn)
+    for (const users of batch) {
+      this.#endPending(users)
+      if (position === null) this.#tokens.unknown(users)
+      else this.#tokens.wrote(users, position)
+    }
+    if (position !== null) this.#prune()
+    this.#sampling = false
+    if (this.#waiting.length > 0) {
+      this.#sampling = true
+      setTimeout(() => void this.#sample(), SAMPLE_DELAY_MS).unref?.()
+    }
   }
 
   /** Runs a store read for `key` on a replica that can serve it, else on the primary. */
@@ -196,13 +256,7 @@ export class ReplicaRouter {
     return undefined
   }
 
-  #recordWrite(users: readonly string[], lsn: unknown): void {
-    const position = parseWalPosition(lsn)
-    if (position === null) {
-      this.#tokens.unknown(users)
-      return
-    }
-    this.#tokens.wrote(users, position)
+  #prune(): void {
     let everywhere = UNKNOWN
     for (const replica of this.#replicas) if (replica.replayed < everywhere) everywhere = replica.replayed
     this.#tokens.prune(everywhere)

@@ -23,10 +23,8 @@ export function writeMarkOf(query: object): readonly string[] | undefined {
   return MARKS.get(query)
 }
 
-/** What a database does when a transaction with marked writes commits. */
+/** What a database does when a transaction with marked writes has committed. */
 export interface CommitListener {
-  /** Run on the transaction's connection right after COMMIT (the primary's WAL position). */
-  readonly followUp: string
-  /** The users written for, and the follow-up's first row (undefined when it failed). */
-  committed(users: ReadonlySet<string>, row: unknown): void
+  /** Called with the users written for, before the commit resolves for its caller. */
+  committed(users: ReadonlySet<string>): void
 }
