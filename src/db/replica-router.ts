@@ -228,7 +228,8 @@ export class ReplicaRouter {
         () => replica.skipUntil <= Date.now(),
         () => false,
       )
-      nodes.push({ role: 'replica', host: replica.endpoint.label, ok, ...(ok ? { lagMs: replica.lagMs } : {}) })
+      const reached = replica.checkedAt > 0 && Date.now() - replica.checkedAt < REFRESH_MS
+      nodes.push({ role: 'replica', host: replica.endpoint.label, ok, ...(reached ? { lagMs: replica.lagMs } : {}) })
     }
     return nodes
   }
