@@ -40,7 +40,10 @@ export interface NodeHealth {
 
 // What a write reads after it commits, on the same connection.
 export const WAL_POSITION_QUERY = 'select pg_current_wal_insert_lsn()::text as lsn'
-const REPLAY_POSITION_QUERY = 'select pg_last_wal_replay_lsn()::text as lsn'
+// Where the replica's replay stands, and, when it has received WAL it has not applied yet, how old its last applied commit is.
+const REPLAY_POSITION_QUERY = `select pg_last_wal_replay_lsn()::text as lsn,
+  case when pg_last_wal_receive_lsn() > pg_last_wal_replay_lsn()
+    then (extract(epoch from now() - pg_last_xact_replay_timestamp()) * 1000)::float8 else 0 end as lag_ms`
 // A replica that failed or lagged is passed over for this long, then tried again.
 const RETRY_AFTER_MS = 1_000
 // A replica's position older than this is read again before the replica is trusted with a read.
@@ -106,8 +109,9 @@ export class ReplicaRouter {
     }))
   }
 
+  // Write positions make read-your-writes work, and tell how far behind a replica is (eventual consistency too).
   get #tracksWrites(): boolean {
-    return this.#settings.consistency === 'read-your-writes' && this.#replicas.length > 0
+    return this.#settings.consistency !== 'primary' && this.#replicas.length > 0
   }
 
   /** Counts a transaction's store writes once it has committed, like writes outside one. */
@@ -228,7 +232,7 @@ export class ReplicaRouter {
         () => replica.skipUntil <= Date.now(),
         () => false,
       )
-      const reached = replica.checkedAt > 0 && Date.now() - replica.checkedAt < REFRESH_MS
+      const reached = ok || (replica.checkedAt > 0 && replica.lagMs > this.#settings.maxReplicaLagMs)
       nodes.push({ role: 'replica', host: replica.endpoint.label, ok, ...(reached ? { lagMs: replica.lagMs } : {}) })
     }
     return nodes
@@ -292,14 +296,18 @@ export class ReplicaRouter {
   #poll(replica: ReplicaState, rethrow = false): Promise<void> {
     replica.polling ??= (async () => {
       try {
-        const { rows } = await replica.endpoint.query<{ lsn: string | null }>(REPLAY_POSITION_QUERY, [])
+        const { rows } = await replica.endpoint.query<{ lsn: string | null; lag_ms?: number | null }>(
+          REPLAY_POSITION_QUERY,
+          [],
+        )
         const position = parseWalPosition(rows[0]?.lsn)
         const now = Date.now()
         // null: the server is not in recovery (a promoted replica has a history of its own)
         if (position === null) throw new Error(`${replica.endpoint.label} is not a replica`)
         if (position > replica.replayed) replica.replayed = position
         replica.checkedAt = now
-        replica.lagMs = this.#tokens.lagMs(replica.replayed, now)
+        // the larger of what writes through this database show and what the replica says of itself
+        replica.lagMs = Math.max(this.#tokens.lagMs(replica.replayed, now), Number(rows[0]?.lag_ms ?? 0) || 0)
         if (replica.lagMs > this.#settings.maxReplicaLagMs) replica.skipUntil = now + RETRY_AFTER_MS
       } catch (error) {
         replica.skipUntil = Date.now() + RETRY_AFTER_MS
