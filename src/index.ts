@@ -1,10 +1,11 @@
-export { checkHealth, type HealthReport } from './db/check-health.js'
+export { checkHealth, type HealthReport, type NodeHealth } from './db/check-health.js'
 export {
   createDatabase,
   type Database,
   type DatabaseOptions,
   type PoolOptions,
   type QueryLogEvent,
+  type ReadConsistency,
 } from './db/create-database.js'
 export type { NeonSettings } from './db/neon-pool.js'
 export type { RetryOptions } from './db/retry-policy.js'

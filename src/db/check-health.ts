@@ -2,6 +2,9 @@ import { type Kysely, sql, type Transaction } from 'kysely'
 import { DatabaseUnavailableError, TaskstoreError } from '../errors/index.js'
 import { classifyConnectionError } from './classify-connection-error.js'
 import { safeMessage, withoutErrorDetail } from './error-detail.js'
+import { type NodeHealth, replicaRouterFor } from './replica-router.js'
+
+export type { NodeHealth } from './replica-router.js'
 
 /** The result of {@link checkHealth}. */
 export interface HealthReport {
@@ -10,6 +13,12 @@ export interface HealthReport {
   readonly latencyMs: number
   /** Why the check failed; absent when `ok`. */
   readonly error?: TaskstoreError
+  /**
+   * With replicas: the primary and each replica (`role`, `host`, `ok`, and
+   * a replica's `lagMs`). `ok` above is the primary's: a replica that is
+   * down costs no request an error.
+   */
+  readonly nodes?: readonly NodeHealth[]
 }
 
 /**
@@ -26,12 +35,15 @@ export interface HealthReport {
  */
 export async function checkHealth<DB>(db: Kysely<DB> | Transaction<DB>): Promise<HealthReport> {
   const started = performance.now()
+  let report: HealthReport
   try {
     await sql`select 1`.execute(db)
-    return { ok: true, latencyMs: performance.now() - started }
+    report = { ok: true, latencyMs: performance.now() - started }
   } catch (error) {
-    return { ok: false, latencyMs: performance.now() - started, error: healthError(error) }
+    report = { ok: false, latencyMs: performance.now() - started, error: healthError(error) }
   }
+  const router = db.isTransaction ? undefined : replicaRouterFor(db)
+  return router ? { ...report, nodes: await router.health(report.ok) } : report
 }
 
 function healthError(error: unknown): TaskstoreError {

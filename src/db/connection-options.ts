@@ -79,7 +79,16 @@ function withDefaults<T extends object>(
   return result as Required<T>
 }
 
-function wholeNumber(name: string, value: unknown, min: number, max: number): void {
+/**
+ * Checks that an option is a whole number in `min`…`max`.
+ *
+ * @throws {ConfigError} naming the option and the range.
+ * @example
+ * ```ts
+ * wholeNumber('replicaWaitMs', 50, 0, 60_000)
+ * ```
+ */
+export function wholeNumber(name: string, value: unknown, min: number, max: number): void {
   if (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max) return
   const range = max === Number.MAX_SAFE_INTEGER ? `at least ${min}` : `from ${min} to ${max}`
   throw new ConfigError(`Invalid ${name} (${describe(value)}): use a whole number ${range}.`)

@@ -47,9 +47,16 @@ export function isDead(client: DriverClient): boolean {
   return client._ended === true || client._ending === true || client._queryable === false
 }
 
-/** True when an error ended the server session: the client must not be reused. */
+// read_only_sql_transaction: the server became read-only (a primary turned standby), so its connections are no use for writes.
+const READ_ONLY_SERVER = '25006'
+
+/**
+ * True when an error ended the server session, or showed the server can no
+ * longer take writes: the client must not be reused.
+ */
 export function endsSession(error: unknown): boolean {
-  return (error as { severity?: unknown } | null)?.severity === 'FATAL' || isTransientConnectionFailure(error)
+  const failure = error as { severity?: unknown; code?: unknown } | null
+  return failure?.severity === 'FATAL' || failure?.code === READ_ONLY_SERVER || isTransientConnectionFailure(error)
 }
 
 /**

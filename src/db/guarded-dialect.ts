@@ -14,6 +14,7 @@ import { classifyConnectionError } from './classify-connection-error.js'
 import { isTransientConnectionFailure } from './connection-failure.js'
 import { closedDatabaseError, type DatabaseLifecycle } from './database-lifecycle.js'
 import { acquireWithRetry, type RetryOptions } from './retry-policy.js'
+import { type CommitListener, writeMarkOf } from './write-marks.js'
 
 function rethrowClassified(error: unknown): never {
   throw classifyConnectionError(error)
@@ -22,12 +23,22 @@ function rethrowClassified(error: unknown): never {
 class GuardedConnection implements DatabaseConnection {
   readonly inner: DatabaseConnection
   readonly #lifecycle: DatabaseLifecycle
-  constructor(inner: DatabaseConnection, lifecycle: DatabaseLifecycle) {
+  readonly #onWrite: ((connection: DatabaseConnection, users: readonly string[]) => void) | undefined
+  constructor(
+    inner: DatabaseConnection,
+    lifecycle: DatabaseLifecycle,
+    onWrite?: (connection: DatabaseConnection, users: readonly string[]) => void,
+  ) {
     this.inner = inner
     this.#lifecycle = lifecycle
+    this.#onWrite = onWrite
   }
   executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
     if (this.#lifecycle.closed) return Promise.reject(closedDatabaseError())
+    if (this.#onWrite) {
+      const users = writeMarkOf(compiledQuery)
+      if (users) this.#onWrite(this.inner, users)
+    }
     try {
       return this.#lifecycle.follow(this.inner.executeQuery<R>(compiledQuery)).catch(rethrowClassified)
     } catch (error) {
@@ -81,11 +92,21 @@ class GuardedDriver implements Driver {
   readonly #wrappers = new WeakMap<DatabaseConnection, GuardedConnection>()
   // Connections inside a transaction, rolled back when the database closes.
   readonly #inTransaction = new Set<DatabaseConnection>()
+  readonly #commits: CommitListener | undefined
+  // The users each open transaction wrote for through the stores.
+  readonly #writtenFor = new Map<DatabaseConnection, Set<string>>()
 
-  constructor(inner: Driver, retry: Required<RetryOptions>, lifecycle: DatabaseLifecycle, singleConnection: boolean) {
+  constructor(
+    inner: Driver,
+    retry: Required<RetryOptions>,
+    lifecycle: DatabaseLifecycle,
+    singleConnection: boolean,
+    commits?: CommitListener,
+  ) {
     this.#inner = inner
     this.#retry = retry
     this.#lifecycle = lifecycle
+    this.#commits = commits
     this.#queue = singleConnection ? new ConnectionQueue() : undefined
     lifecycle.onClose(() => this.#abandonTransactions())
   }
@@ -109,7 +130,7 @@ class GuardedDriver implements Driver {
     }
     let wrapper = this.#wrappers.get(connection)
     if (!wrapper) {
-      wrapper = new GuardedConnection(connection, this.#lifecycle)
+      wrapper = new GuardedConnection(connection, this.#lifecycle, this.#commits && this.#noteWrite)
       this.#wrappers.set(connection, wrapper)
     }
     return wrapper
@@ -120,6 +141,13 @@ class GuardedDriver implements Driver {
     return acquireWithRetry(() => this.#inner.acquireConnection(), isTransientConnectionFailure, this.#retry).catch(
       rethrowClassified,
     )
+  }
+
+  readonly #noteWrite = (connection: DatabaseConnection, users: readonly string[]) => {
+    if (!this.#inTransaction.has(connection)) return
+    const written = this.#writtenFor.get(connection) ?? new Set<string>()
+    this.#writtenFor.set(connection, written)
+    for (const user of users) written.add(user)
   }
 
   // A connection that arrived after its caller was failed by the database closing.
@@ -142,15 +170,19 @@ class GuardedDriver implements Driver {
   async commitTransaction(connection: DatabaseConnection): Promise<void> {
     if (this.#lifecycle.closed) throw closedDatabaseError()
     const inner = unwrap(connection)
+    const written = this.#writtenFor.get(inner)
+    this.#writtenFor.delete(inner)
     try {
       await this.#guard(this.#inner.commitTransaction(inner))
     } finally {
       this.#inTransaction.delete(inner)
     }
+    if (written) this.#commits?.committed(written)
   }
 
   async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
     const inner = unwrap(connection)
+    this.#writtenFor.delete(inner)
     // Closing rolled it back already, and the caller's own error is the one to report.
     if (!this.#inTransaction.delete(inner) && this.#lifecycle.closed) return
     await this.#guard(this.#inner.rollbackTransaction(inner))
@@ -206,16 +238,18 @@ export class GuardedDialect implements Dialect {
   readonly #inner: Dialect
   readonly #retry: Required<RetryOptions>
   readonly #lifecycle: DatabaseLifecycle
+  readonly #commits: CommitListener | undefined
 
-  constructor(inner: Dialect, retry: Required<RetryOptions>, lifecycle: DatabaseLifecycle) {
+  constructor(inner: Dialect, retry: Required<RetryOptions>, lifecycle: DatabaseLifecycle, commits?: CommitListener) {
     this.#inner = inner
     this.#retry = retry
     this.#lifecycle = lifecycle
+    this.#commits = commits
   }
 
   createDriver(): Driver {
     const single = this.#inner.createAdapter().supportsMultipleConnections === false
-    return new GuardedDriver(this.#inner.createDriver(), this.#retry, this.#lifecycle, single)
+    return new GuardedDriver(this.#inner.createDriver(), this.#retry, this.#lifecycle, single, this.#commits)
   }
   createQueryCompiler(): QueryCompiler {
     return this.#inner.createQueryCompiler()

@@ -5,7 +5,22 @@ import { importPeer, type PoolSettings } from './pool-settings.js'
 import { withFastTimestamps } from './timestamp-parser.js'
 
 /** Opens a node-postgres pool; `pg` is imported here, on first use, and nowhere else. */
-export async function createPgPool({ tls, pool, statementTimeoutMs }: PoolSettings): Promise<GuardedPool> {
+export async function createPgPool(settings: PoolSettings): Promise<GuardedPool> {
+  return discardBrokenClients(await openPgPool(settings))
+}
+
+/** What {@link openPgPool} returns: node-postgres's own pool. */
+export type PgPool = Parameters<typeof discardBrokenClients>[0]
+
+/**
+ * Opens node-postgres's pool for one server. `afterConnect` runs on each
+ * new connection once its DateStyle is checked (to learn its role, say);
+ * if it rejects, the connection is closed and the checkout fails.
+ */
+export async function openPgPool(
+  { tls, pool, statementTimeoutMs }: PoolSettings,
+  afterConnect?: (client: any) => Promise<void>,
+): Promise<PgPool> {
   const pg = await importPeer('pg', () => import('pg'))
   const { Client, Pool, types } = ((pg as unknown as { default?: typeof pg }).default ?? pg) as typeof pg
 
@@ -22,7 +37,10 @@ export async function createPgPool({ tls, pool, statementTimeoutMs }: PoolSettin
     types: withFastTimestamps(types),
     Client: DateStyleWatchingClient,
     // a connection whose DateStyle is not ISO is refused with a ConfigError saying how to fix it
-    onConnect: (client) => requireIsoDateStyle(client as unknown as ReportingClient),
+    onConnect: async (client) => {
+      requireIsoDateStyle(client as unknown as ReportingClient)
+      await afterConnect?.(client)
+    },
     max: pool.max,
     idleTimeoutMillis: pool.idleTimeoutMillis,
     connectionTimeoutMillis: pool.connectionTimeoutMillis,
@@ -33,7 +51,7 @@ export async function createPgPool({ tls, pool, statementTimeoutMs }: PoolSettin
   instance.on('error', () => {})
   listenForClientErrors(instance)
   explainRejectedParameters(instance, tls.rejectionHint)
-  return discardBrokenClients(instance)
+  return instance as unknown as PgPool
 }
 
 /**

@@ -1,8 +1,18 @@
 import type { Compilable, Kysely, QueryResult } from 'kysely'
 import { type DirectQuery, directQueryFor } from '../db/direct-query.js'
+import type { ReadKey } from '../db/read-tokens.js'
+import { type ReplicaRouter, replicaRouterFor } from '../db/replica-router.js'
+import { markWrite } from '../db/write-marks.js'
 import { type QueryObservation, QueryTracer } from '../tracing/tracing.js'
 import { type ErrorContext, mapDatabaseError } from './database-errors.js'
 import { TemplateCache } from './query-template.js'
+
+/**
+ * What a store statement is, for routing: a read of one user's data (or of
+ * anyone's, `ANY_USER`) that a replica may serve, or a write for some users.
+ * Statements without a route go to the primary and record nothing.
+ */
+export type Route = { readonly read: ReadKey } | { readonly write: readonly string[] }
 
 /** Builds a query shape with placeholders; called once per shape. */
 export type QueryBuild = () => Compilable<any>
@@ -19,11 +29,13 @@ export class QueryRunner {
   readonly #templates = new TemplateCache()
   readonly #direct: DirectQuery | undefined
   readonly #tracer: QueryTracer
+  readonly #router: ReplicaRouter | undefined
 
   constructor(db: Kysely<any>) {
     this.#db = db
     this.#direct = db.isTransaction ? undefined : directQueryFor(db)
     this.#tracer = new QueryTracer(db)
+    this.#router = db.isTransaction ? undefined : replicaRouterFor(db)
   }
 
   async run<Row>(
@@ -31,14 +43,29 @@ export class QueryRunner {
     build: QueryBuild,
     values: Readonly<Record<string, unknown>>,
     context: ErrorContext = {},
+    route?: Route,
   ): Promise<QueryResult<Row>> {
     let observation: QueryObservation | undefined
     try {
       const template = this.#templates.get<Row>(key, build)
       observation = this.#tracer.start(template.sql)
-      const result = this.#direct
-        ? await this.#direct<Row>(template.sql, template.parameters(values))
-        : await this.#db.executeQuery<Row>(template.bind(values))
+      let result: QueryResult<Row>
+      if (this.#router && route) {
+        const parameters = template.parameters(values)
+        result =
+          'read' in route
+            ? await this.#router.read<Row>(route.read, template.sql, parameters, (replica) =>
+                observation?.servedByReplica(replica.target),
+              )
+            : await this.#router.write<Row>(route.write, template.sql, parameters)
+      } else if (this.#direct) {
+        result = await this.#direct<Row>(template.sql, template.parameters(values))
+      } else {
+        const query = template.bind(values)
+        // inside a transaction: its commit records the tokens of the users written for
+        if (route && 'write' in route && this.#db.isTransaction) markWrite(query, route.write)
+        result = await this.#db.executeQuery<Row>(query)
+      }
       observation?.end()
       return result
     } catch (error) {

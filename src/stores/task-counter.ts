@@ -63,9 +63,13 @@ export function createTaskCounter(db: Kysely<Database>, runner: QueryRunner, tri
 
   return {
     async count(userId) {
-      const { rows } = await runner.run<CountRow>('count', () => (triggers ? sumDeltas(db) : countRows(db)), {
-        userId,
-      })
+      const { rows } = await runner.run<CountRow>(
+        'count',
+        () => (triggers ? sumDeltas(db) : countRows(db)),
+        { userId },
+        {},
+        { read: userId },
+      )
       const row = rows[0]
       const total = Number(row?.total ?? 0)
       const completed = Number(row?.completed ?? 0)

@@ -1,5 +1,6 @@
 import { type Kysely, sql, type Transaction } from 'kysely'
 import { capabilitiesOf } from '../db/database-capabilities.js'
+import { ANY_USER } from '../db/read-tokens.js'
 import { asTaskstoreDatabase, type Database } from '../db/taskstore-database.js'
 import { ForbiddenError, NotFoundError } from '../errors/index.js'
 import { databaseAttributes, traceCalls } from '../tracing/tracing.js'
@@ -12,7 +13,7 @@ import {
   taskInputSchema,
   taskPatchSchema,
 } from '../validation/index.js'
-import { type QueryBuild, QueryRunner } from './query-runner.js'
+import { type QueryBuild, QueryRunner, type Route } from './query-runner.js'
 import { placeholder } from './query-template.js'
 import type { AllTasksQuery, Page, Task, TaskCounts, TaskQuery } from './task.js'
 import { TASK_COLUMNS } from './task-columns.js'
@@ -161,9 +162,18 @@ export function createTaskStore<DB extends Database>(database: Kysely<DB> | Tran
     userId: string,
     taskId: number,
     extra: Record<string, unknown> = {},
+    access: 'read' | 'write' = 'write',
   ) {
-    const { rows } = await run<Task>(key, build, { userId, taskId, now: updatedAt.bind(), ...extra })
-    return rows[0] ?? ownershipFailure(taskId)
+    const values = { userId, taskId, now: updatedAt.bind(), ...extra }
+    const route: Route = access === 'read' ? { read: userId } : { write: [userId] }
+    const { rows } = await run<Task>(key, build, values, {}, route)
+    if (rows[0]) return rows[0]
+    // a replica may lack a task made outside this database: the primary decides before any error
+    if (access === 'read') {
+      const { rows: fromPrimary } = await run<Task>(key, build, values)
+      if (fromPrimary[0]) return fromPrimary[0]
+    }
+    return ownershipFailure(taskId)
   }
 
   const byOwner = <Q extends { where: (...args: never[]) => Q }>(query: Q) =>
@@ -199,15 +209,21 @@ export function createTaskStore<DB extends Database>(database: Kysely<DB> | Tran
     }
     const search =
       query.search === undefined ? undefined : can.likeEscape ? containsPattern(query.search) : query.search
-    const { rows } = await run<Task>(shapeKey(shape), () => buildListing(db, shape), {
-      userId: owner,
-      completed: query.completed,
-      priority: query.priority,
-      search,
-      afterValue: position && positionParameter(position, sort),
-      afterId: position?.id,
-      limit: limit + 1,
-    })
+    const { rows } = await run<Task>(
+      shapeKey(shape),
+      () => buildListing(db, shape),
+      {
+        userId: owner,
+        completed: query.completed,
+        priority: query.priority,
+        search,
+        afterValue: position && positionParameter(position, sort),
+        afterId: position?.id,
+        limit: limit + 1,
+      },
+      {},
+      { read: owner ?? ANY_USER },
+    )
     if (rows.length <= limit) return { items: rows, nextCursor: null }
     rows.length = limit
     const last = rows[limit - 1]!
@@ -241,6 +257,7 @@ export function createTaskStore<DB extends Database>(database: Kysely<DB> | Tran
             completed: task.completed ?? false,
           },
           { missingReference: `User ${owner} does not exist`, generatesId: 'The tasks table' },
+          { write: [owner] },
         )
         return rows[0]!
       },
@@ -248,7 +265,7 @@ export function createTaskStore<DB extends Database>(database: Kysely<DB> | Tran
       async getTask(userId, taskId) {
         const owner = parseUserId(userId, 'userId')
         const id = parseTaskId(taskId, 'taskId')
-        return oneOwnedTask('get', () => byOwner(db.selectFrom('tasks').select(TASK_COLUMNS)), owner, id)
+        return oneOwnedTask('get', () => byOwner(db.selectFrom('tasks').select(TASK_COLUMNS)), owner, id, {}, 'read')
       },
 
       async getTasks(userId, query = {}) {
@@ -329,6 +346,8 @@ export function createTaskStore<DB extends Database>(database: Kysely<DB> | Tran
           () =>
             db.deleteFrom('tasks').where('user_id', '=', placeholder<string>('userId')).where('completed', '=', true),
           { userId: owner },
+          {},
+          { write: [owner] },
         )
         return Number(result.numAffectedRows ?? 0n)
       },

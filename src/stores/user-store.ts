@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Kysely, Transaction } from 'kysely'
 import { capabilitiesOf } from '../db/database-capabilities.js'
+import { ANY_USER } from '../db/read-tokens.js'
 import { asTaskstoreDatabase, type Database } from '../db/taskstore-database.js'
 import { ConfigError, NotFoundError, ValidationError } from '../errors/index.js'
 import { databaseAttributes, traceCalls } from '../tracing/tracing.js'
@@ -18,7 +19,7 @@ import {
 import { BCRYPT_COST, DEFAULT_BCRYPT_COST } from './bcrypt-hash.js'
 import { checkPassword } from './password-check.js'
 import { hashPassword, OWASP_SCRYPT_COST, type ScryptCost } from './password-hashing.js'
-import { QueryRunner } from './query-runner.js'
+import { QueryRunner, type Route } from './query-runner.js'
 import { placeholder } from './query-template.js'
 import { updatedAtFor } from './updated-at.js'
 import type { User } from './user.js'
@@ -136,8 +137,8 @@ export function createUserStore<DB extends Database>(
 
   const byId = <Q>(query: Q) => (query as any).where('id', '=', placeholder<string>('id')) as Q
 
-  async function one(key: string, build: () => any, values: Record<string, unknown>, context = {}) {
-    const { rows } = await runner.run<User>(key, build, { now: updatedAt.bind(), ...values }, context)
+  async function one(key: string, build: () => any, values: Record<string, unknown>, context = {}, route?: Route) {
+    const { rows } = await runner.run<User>(key, build, { now: updatedAt.bind(), ...values }, context, route)
     const user = rows[0]
     if (!user) throw new NotFoundError(`User ${String(values.id)} does not exist`)
     return user
@@ -169,13 +170,20 @@ export function createUserStore<DB extends Database>(
               id: `A user with id ${id} already exists`,
             },
           },
+          { write: [id] },
         )
         return rows[0]!
       },
 
       async getUser(id) {
         const userId = parseUserId(id, 'id')
-        return one('getUser', () => byId(db.selectFrom('users').select(USER_COLUMNS)), { id: userId })
+        return one(
+          'getUser',
+          () => byId(db.selectFrom('users').select(USER_COLUMNS)),
+          { id: userId },
+          {},
+          { read: userId },
+        )
       },
 
       async findUserByEmail(email) {
@@ -184,6 +192,8 @@ export function createUserStore<DB extends Database>(
           'findUserByEmail',
           () => db.selectFrom('users').select(USER_COLUMNS).where('email', '=', placeholder<string>('email')),
           { email: address },
+          {},
+          { read: ANY_USER },
         )
         return rows[0] ?? null
       },
@@ -213,12 +223,21 @@ export function createUserStore<DB extends Database>(
             ),
           { ...changes, id: userId, passwordHash },
           { duplicate: { email: `A user with email ${changes.email} already exists` } },
+          { write: [userId] },
         )
       },
 
       async deleteUser(id) {
         const userId = parseUserId(id, 'id')
-        return one('deleteUser', () => byId(db.deleteFrom('users').returning(USER_COLUMNS)), { id: userId })
+        return one(
+          'deleteUser',
+          () => byId(db.deleteFrom('users').returning(USER_COLUMNS)),
+          { id: userId },
+          {},
+          {
+            write: [userId],
+          },
+        )
       },
 
       async verifyPassword(email, password) {

@@ -1,7 +1,7 @@
 import type { Attributes, Histogram, MeterProvider, Tracer, TracerProvider } from '@opentelemetry/api'
 import type { Kysely } from 'kysely'
 import { schemaOf } from '../db/database-schema.js'
-import { databaseTargetOf } from './database-target.js'
+import { type DatabaseTarget, databaseTargetOf } from './database-target.js'
 import { type QuerySummary, summarizeQuery } from './query-summary.js'
 import { errorType, markFailed, sqlStateIn } from './span-errors.js'
 import { loadTelemetryApi, type TelemetryApi, telemetryApi } from './telemetry-api.js'
@@ -125,6 +125,8 @@ function inCallSpan<R>(api: TelemetryApi, name: string, attributes: Attributes, 
 
 /** One query in flight: ends its span and records its duration. */
 export interface QueryObservation {
+  /** Says a read replica answered (`taskstore.route: replica`), and where it is. */
+  servedByReplica(target: DatabaseTarget | undefined): void
   end(error?: unknown): void
 }
 
@@ -175,13 +177,23 @@ export class QueryTracer {
       statement = this.#describe(sql)
       this.#statements.set(sql, statement)
     }
-    const { summary, attributes } = statement
+    const { summary } = statement
+    let { attributes } = statement
     const span = tracerOf(api).startSpan(summary.summary, { kind: api.SpanKind.CLIENT, attributes })
     const durations = durationsOf(api)
     // No tracer provider and no meter provider: nothing to end or record.
     if (!span.isRecording() && !durations) return undefined
     const started = performance.now()
     return {
+      servedByReplica(target) {
+        const replica: Attributes = {
+          'taskstore.route': 'replica',
+          ...(target?.serverAddress && { 'server.address': target.serverAddress }),
+          ...(target?.serverPort && { 'server.port': target.serverPort }),
+        }
+        span.setAttributes(replica)
+        attributes = { ...attributes, ...replica }
+      },
       end(error) {
         const seconds = (performance.now() - started) / 1000
         if (error === undefined) {

@@ -176,6 +176,8 @@ export interface ThrowawayServerOptions {
   readonly tls?: boolean
   /** Create a login role protected by a SCRAM password (and a database it owns). */
   readonly passwordRole?: boolean
+  /** Let the superuser open replication connections over loopback (for a streaming standby). */
+  readonly replication?: boolean
 }
 
 /**
@@ -242,31 +244,16 @@ export async function startThrowawayServer(options: ThrowawayServerOptions = {})
   await writeServiceFile(
     account,
     join(dataDir, 'pg_hba.conf'),
-    ['host all postgres 127.0.0.1/32 trust', 'host all all 127.0.0.1/32 scram-sha-256', ''].join('\n'),
+    [
+      'host all postgres 127.0.0.1/32 trust',
+      ...(options.replication ? ['host replication postgres 127.0.0.1/32 trust'] : []),
+      'host all all 127.0.0.1/32 scram-sha-256',
+      '',
+    ].join('\n'),
   )
 
   const superuserUrl = `postgres://postgres@127.0.0.1:${port}/postgres`
-  let server: SupervisedProcess | null = null
-
-  const start = async () => {
-    if (server) return
-    const current = new SupervisedProcess(bin('postgres'), ['-D', dataDir], { account, signal: 'SIGQUIT' })
-    server = current
-    await waitFor(
-      async () => {
-        if (!current.running) throw new Error(`postgres exited: ${current.output}`)
-        await querySuperuser(superuserUrl, 'select 1')
-      },
-      30_000,
-      'The throwaway PostgreSQL server',
-    )
-  }
-  const stop = async (mode: 'fast' | 'immediate' = 'fast') => {
-    const current = server
-    server = null
-    // SIGINT is a fast shutdown (clients are disconnected); SIGQUIT an immediate one, like a crash.
-    await current?.stop(mode === 'fast' ? 'SIGINT' : 'SIGQUIT')
-  }
+  const { start, stop } = superviseServer(account, dataDir, superuserUrl)
 
   await start()
   let role: PasswordRole | null = null
@@ -298,6 +285,43 @@ export async function startThrowawayServer(options: ThrowawayServerOptions = {})
       await stop('fast')
       await rm(root, { recursive: true, force: true })
       removeFolder()
+    },
+  }
+}
+
+/** Starts and stops the postmaster of one data folder as the service account. */
+export interface ServerControl {
+  /** Starts the server and waits until it accepts `select 1` from the superuser. */
+  start(): Promise<void>
+  /** Fast shutdown, or immediate (what `pg_ctl -m immediate stop` sends: a crash as far as clients see it). */
+  stop(mode?: 'fast' | 'immediate'): Promise<void>
+}
+
+/**
+ * Runs `postgres -D dataDir` as the service account, supervised so that it
+ * dies with the test process.
+ */
+export function superviseServer(account: ServiceAccount, dataDir: string, superuserUrl: string): ServerControl {
+  let server: SupervisedProcess | null = null
+  return {
+    async start() {
+      if (server) return
+      const current = new SupervisedProcess(join(PG_BIN, 'postgres'), ['-D', dataDir], { account, signal: 'SIGQUIT' })
+      server = current
+      await waitFor(
+        async () => {
+          if (!current.running) throw new Error(`postgres exited: ${current.output}`)
+          await querySuperuser(superuserUrl, 'select 1')
+        },
+        30_000,
+        'The throwaway PostgreSQL server',
+      )
+    },
+    async stop(mode: 'fast' | 'immediate' = 'fast') {
+      const current = server
+      server = null
+      // SIGINT is a fast shutdown (clients are disconnected); SIGQUIT an immediate one, like a crash.
+      await current?.stop(mode === 'fast' ? 'SIGINT' : 'SIGQUIT')
     },
   }
 }

@@ -1,0 +1,241 @@
+import { context as otelContext, SpanKind, trace } from '@opentelemetry/api'
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace'
+import type { Kysely } from 'kysely'
+import { afterAll, beforeAll, expect, test } from 'vitest'
+import {
+  checkHealth,
+  createDatabase,
+  createTaskStore,
+  createUserStore,
+  type Database,
+  type DatabaseOptions,
+  migrateToLatest,
+} from '../../src/index.js'
+import { type ReplicationPair, replicationUnavailableReason, startReplicationPair } from '../support/replication.js'
+import { waitFor } from '../support/throwaway-server.js'
+
+const SCHEMA = 'replica_reads'
+const USERS = 40
+const skip = replicationUnavailableReason()
+const because = skip ? `(${skip}) ` : ''
+let pair: ReplicationPair
+let userIds: string[] = []
+const opened: Kysely<Database>[] = []
+
+beforeAll(async () => {
+  if (skip) return
+  pair = await startReplicationPair()
+  const setup = open({ readConsistency: 'primary' })
+  await migrateToLatest(setup, { schema: SCHEMA })
+  const users = createUserStore(setup)
+  userIds = []
+  for (let i = 0; i < USERS; i++) userIds.push((await users.createUser({ email: `reader${i}@example.com` })).id)
+  await pair.waitForReplay()
+}, 60_000)
+afterAll(async () => {
+  await Promise.all(opened.map((db) => db.destroy()))
+  await pair?.dispose()
+})
+
+function open(options: Partial<DatabaseOptions> = {}): Kysely<Database> {
+  const db = createDatabase({
+    connectionString: pair.primary.url(),
+    replicas: [pair.standby.url()],
+    schema: SCHEMA,
+    pool: { max: 8 },
+    ...options,
+  })
+  opened.push(db)
+  return db
+}
+
+// Server statistics reach the shared counters when a backend ends (or up to 10 s after it goes idle):
+// connections of the counting tests close 100 ms after their last use.
+const SHORT_LIVED = { pool: { max: 8, idleTimeoutMillis: 100 } }
+
+/** Index and sequential scans of the tasks table on one node, as its own statistics count them. */
+async function taskScans(node: ReplicationPair['primary']): Promise<number> {
+  const [row] = (await node.query(
+    `select coalesce(sum(coalesce(idx_scan, 0) + coalesce(seq_scan, 0)), 0)::int as scans
+       from pg_stat_user_tables where schemaname = '${SCHEMA}' and relname = 'tasks'`,
+  )) as { scans: number }[]
+  return row!.scans
+}
+
+const randomUser = () => userIds[Math.floor(Math.random() * userIds.length)]!
+
+/** Runs `pairs` write-then-read pairs over `workers` concurrent loops; returns how many reads missed their write. */
+async function writeThenRead(db: Kysely<Database>, pairs: number, workers: number, label: string) {
+  const tasks = createTaskStore(db)
+  let next = 0
+  let stale = 0
+  // each worker has users of its own, picked at random: no other worker's write can move its counts or pages
+  const worker = async (_: unknown, index: number) => {
+    const own = userIds.filter((_, i) => i % workers === index)
+    for (let n = next++; n < pairs; n = next++) {
+      const userId = own[Math.floor(Math.random() * own.length)]!
+      const title = `${label} ${n}`
+      let id: number
+      if (n % 10 === 0) {
+        // every tenth write inside a host transaction: it counts from its commit
+        id = await db
+          .transaction()
+          .execute(async (trx) => (await createTaskStore(trx).createTask(userId, { title })).id)
+      } else {
+        id = (await tasks.createTask(userId, { title })).id
+      }
+      const read = n % 3
+      if (read === 0) {
+        const found = await tasks.getTask(userId, id).catch(() => null)
+        if (found?.title !== title) stale++
+      } else if (read === 1) {
+        const page = await tasks.getTasks(userId, { limit: 5 })
+        if (!page.items.some((task) => task.id === id)) stale++
+      } else {
+        const before = await tasks.countTasks(userId)
+        await tasks.deleteTask(userId, id)
+        const after = await tasks.countTasks(userId)
+        if (after.total !== before.total - 1) stale++
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: workers }, worker))
+  return stale
+}
+
+test.skipIf(skip !== null)(
+  `${because}1,000 write-then-read pairs for random users with a replica 500 ms behind: no read misses its write`,
+  async () => {
+    await pair.setApplyDelay(500)
+    try {
+      const db = open()
+      const stale = await writeThenRead(db, 1_000, 16, 'ryw')
+      // the same load with eventual consistency does read stale data, so the check above can fail
+      const eventual = open({ readConsistency: 'eventual' })
+      const staleEventual = await writeThenRead(eventual, 200, 16, 'eventual')
+      console.info(`replica 500 ms behind: read-your-writes ${stale} stale of 1000; eventual ${staleEventual} of 200`)
+      expect(stale).toBe(0)
+      expect(staleEventual).toBeGreaterThan(0)
+    } finally {
+      await pair.setApplyDelay(0)
+    }
+  },
+  120_000,
+)
+
+test.skipIf(skip !== null)(
+  `${because}reads for users with no recent write are served by the replica, as its own statistics show`,
+  async () => {
+    const db = open(SHORT_LIVED)
+    const tasks = createTaskStore(db)
+    const users = createUserStore(db)
+    const seed = await tasks.createTask(userIds[0]!, { title: 'seen on the replica' })
+    await pair.waitForReplay()
+    const standbyBefore = await taskScans(pair.standby)
+    const primaryBefore = await taskScans(pair.primary)
+    const reads = 200
+    for (let i = 0; i < reads; i++) {
+      expect((await tasks.getTask(userIds[0]!, seed.id)).title).toBe('seen on the replica')
+      await tasks.getTasks(randomUser(), { limit: 3 })
+      await users.getUser(randomUser())
+    }
+    await waitFor(
+      async () => {
+        if ((await taskScans(pair.standby)) - standbyBefore < 2 * reads) throw new Error('not yet counted')
+      },
+      5_000,
+      'The standby statistics',
+    )
+    const standbyScans = (await taskScans(pair.standby)) - standbyBefore
+    const primaryScans = (await taskScans(pair.primary)) - primaryBefore
+    console.info(`${2 * reads} task reads: ${standbyScans} scans on the replica, ${primaryScans} on the primary`)
+    expect(standbyScans).toBeGreaterThanOrEqual(2 * reads)
+    expect(primaryScans).toBeLessThan(reads / 10)
+  },
+  60_000,
+)
+
+test.skipIf(skip !== null)(
+  `${because}a stopped replica costs no call an error, checkHealth reports it, and it serves reads again once back`,
+  async () => {
+    const db = open(SHORT_LIVED)
+    const tasks = createTaskStore(db)
+    const seed = await tasks.createTask(userIds[1]!, { title: 'outlives the replica' })
+    await pair.waitForReplay()
+    await tasks.getTask(userIds[1]!, seed.id)
+    await pair.stopStandby()
+    let errors = 0
+    try {
+      for (let i = 0; i < 200; i++) {
+        const userId = randomUser()
+        await tasks
+          .createTask(userId, { title: `while the replica is down ${i}` })
+          .then(() => tasks.getTasks(userId, { limit: 3 }))
+          .then(() => tasks.getTask(userIds[1]!, seed.id))
+          .then(() => tasks.countTasks(userId))
+          .catch(() => errors++)
+      }
+      const down = await checkHealth(db)
+      expect(down.ok).toBe(true)
+      expect(down.nodes?.map((node) => [node.role, node.ok])).toEqual([
+        ['primary', true],
+        ['replica', false],
+      ])
+    } finally {
+      await pair.startStandby()
+    }
+    expect(errors).toBe(0)
+    await pair.waitForReplay()
+    // a failed replica is passed over for a second, then tried again
+    await new Promise((resolve) => setTimeout(resolve, 1_100))
+    const before = await taskScans(pair.standby)
+    for (let i = 0; i < 50; i++) await tasks.getTask(userIds[1]!, seed.id)
+    await waitFor(
+      async () => {
+        if ((await taskScans(pair.standby)) - before < 50) throw new Error('not yet counted')
+      },
+      5_000,
+      'The standby statistics',
+    )
+    const up = await checkHealth(db)
+    expect(up.nodes?.[1]).toMatchObject({ role: 'replica', ok: true, host: `127.0.0.1:${pair.standby.port}` })
+    expect(up.nodes?.[1]?.lagMs).toBeLessThan(5_000)
+  },
+  60_000,
+)
+
+test.skipIf(skip !== null)(
+  `${because}a read served by the replica is traced with taskstore.route replica and the replica's address; a write with primary`,
+  async () => {
+    const spans = new InMemorySpanExporter()
+    const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter: spans })] })
+    const contextManager = new AsyncLocalStorageContextManager().enable()
+    otelContext.setGlobalContextManager(contextManager)
+    trace.setGlobalTracerProvider(provider)
+    try {
+      const db = open()
+      const tasks = createTaskStore(db)
+      const seed = await tasks.createTask(userIds[1]!, { title: 'traced on the replica' })
+      await pair.waitForReplay()
+      await tasks.getTask(userIds[1]!, seed.id)
+      await provider.forceFlush()
+      const queries = spans.getFinishedSpans().filter((span) => span.kind === SpanKind.CLIENT)
+      const write = queries.find((span) => span.name === 'INSERT tasks')
+      const read = queries.find((span) => span.name === 'SELECT tasks')
+      expect(write?.attributes).toMatchObject({
+        'taskstore.route': 'primary',
+        'server.port': Number(new URL(pair.primary.url()).port),
+      })
+      expect(read?.attributes).toMatchObject({
+        'taskstore.route': 'replica',
+        'server.port': Number(new URL(pair.standby.url()).port),
+      })
+    } finally {
+      trace.disable()
+      otelContext.disable()
+      await provider.shutdown()
+    }
+  },
+  60_000,
+)
