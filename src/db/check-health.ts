@@ -1,8 +1,9 @@
 import { type Kysely, sql, type Transaction } from 'kysely'
 import { DatabaseUnavailableError, TaskstoreError } from '../errors/index.js'
 import { classifyConnectionError } from './classify-connection-error.js'
+import { attachmentsOf } from './database-attachments.js'
 import { safeMessage, withoutErrorDetail } from './error-detail.js'
-import { type NodeHealth, replicaRouterFor } from './replica-router.js'
+import type { NodeHealth } from './replica-router.js'
 
 export type { NodeHealth } from './replica-router.js'
 
@@ -42,7 +43,7 @@ export async function checkHealth<DB>(db: Kysely<DB> | Transaction<DB>): Promise
   } catch (error) {
     report = { ok: false, latencyMs: performance.now() - started, error: healthError(error) }
   }
-  const router = db.isTransaction ? undefined : replicaRouterFor(db)
+  const { router } = attachmentsOf(db)
   return router ? { ...report, nodes: await router.health(report.ok) } : report
 }
 

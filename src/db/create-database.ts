@@ -1,11 +1,12 @@
 import type { ConnectionOptions } from 'node:tls'
 import { type Dialect, Kysely, PostgresDialect } from 'kysely'
 import { ConfigError } from '../errors/index.js'
-import { type DatabaseTarget, registerDatabaseTarget, targetOfConnectionString } from '../tracing/database-target.js'
+import { type DatabaseTarget, targetOfConnectionString } from '../tracing/database-target.js'
 import { type PoolOptions, resolveConnectionOptions } from './connection-options.js'
+import { attachToDatabase } from './database-attachments.js'
 import { DatabaseLifecycle } from './database-lifecycle.js'
 import { checkSchemaName, DEFAULT_SCHEMA } from './database-schema.js'
-import { createDirectQuery, registerDirectQuery } from './direct-query.js'
+import { createDirectQuery } from './direct-query.js'
 import type { GuardedPool } from './discard-broken-clients.js'
 import { GuardedDialect } from './guarded-dialect.js'
 import { hostLabelOf, parseHostList } from './host-list.js'
@@ -15,7 +16,7 @@ import { createPgPool, openPgPool } from './pg-pool.js'
 import { createQueryReporter, kyselyLog, type QueryLogEvent, type QueryReporter } from './query-reporter.js'
 import { rememberSecretsOf } from './redaction.js'
 import { resolveReplicaOptions } from './replica-options.js'
-import { type ReadConsistency, type ReplicaEndpoint, ReplicaRouter, registerReplicaRouter } from './replica-router.js'
+import { type ReadConsistency, type ReplicaEndpoint, ReplicaRouter } from './replica-router.js'
 import type { RetryOptions } from './retry-policy.js'
 import type { Database } from './taskstore-database.js'
 import { resolveTls } from './tls-config.js'
@@ -135,8 +136,7 @@ export function createDatabase(options: DatabaseOptions = {}): Kysely<Database> 
       report,
       lifecycle,
     })
-    registerDatabaseTarget(db, connection.target)
-    registerDirectQuery(db, primary)
+    attachToDatabase(db, { target: connection.target, direct: primary })
     if (replicaOptions) {
       router = new ReplicaRouter({
         primary,
@@ -146,7 +146,7 @@ export function createDatabase(options: DatabaseOptions = {}): Kysely<Database> 
         replicaWaitMs: replicaOptions.replicaWaitMs,
         maxReplicaLagMs: replicaOptions.maxReplicaLagMs,
       })
-      registerReplicaRouter(db, router)
+      attachToDatabase(db, { router })
     }
   }
   return db

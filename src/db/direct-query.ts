@@ -1,4 +1,4 @@
-import type { Kysely, QueryResult } from 'kysely'
+import type { QueryResult } from 'kysely'
 import { classifyConnectionError } from './classify-connection-error.js'
 import { explainRejectedStartupParameter, isTransientConnectionFailure } from './connection-failure.js'
 import { closedDatabaseError, type DatabaseLifecycle } from './database-lifecycle.js'
@@ -9,18 +9,7 @@ import { backoffDelay, type RetryOptions } from './retry-policy.js'
 /** Sends one statement, already compiled, and returns its rows. */
 export type DirectQuery = <Row>(sql: string, parameters: readonly unknown[]) => Promise<QueryResult<Row>>
 
-const DIRECT_QUERIES = new WeakMap<Kysely<any>, DirectQuery>()
 const AFFECTS_ROWS = new Set(['INSERT', 'UPDATE', 'DELETE', 'MERGE'])
-
-/** The direct path of a database made by `createDatabase`, if it has one. */
-export function directQueryFor(db: Kysely<any>): DirectQuery | undefined {
-  return DIRECT_QUERIES.get(db)
-}
-
-/** Gives a database made by `createDatabase` its direct path. */
-export function registerDirectQuery(db: Kysely<any>, query: DirectQuery): void {
-  DIRECT_QUERIES.set(db, query)
-}
 
 /** What the direct path runs on: the very pool Kysely's driver uses. */
 export interface DirectQuerySettings {

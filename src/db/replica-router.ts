@@ -65,18 +65,6 @@ interface ReplicaState {
   polling: Promise<void> | undefined
 }
 
-const ROUTERS = new WeakMap<Kysely<any>, ReplicaRouter>()
-
-/** The replica router of a database made by `createDatabase` with replicas, if any. */
-export function replicaRouterFor(db: Kysely<any>): ReplicaRouter | undefined {
-  return ROUTERS.get(db)
-}
-
-/** Gives a database its replica router. */
-export function registerReplicaRouter(db: Kysely<any>, router: ReplicaRouter): void {
-  ROUTERS.set(db, router)
-}
-
 /**
  * Sends store reads made outside a transaction to a read replica when one
  * can serve them as `readConsistency` asks, and everything else to the

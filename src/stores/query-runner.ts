@@ -1,7 +1,8 @@
 import type { Compilable, Kysely, QueryResult } from 'kysely'
-import { type DirectQuery, directQueryFor } from '../db/direct-query.js'
+import { attachmentsOf } from '../db/database-attachments.js'
+import type { DirectQuery } from '../db/direct-query.js'
 import type { ReadKey } from '../db/read-tokens.js'
-import { type ReplicaRouter, replicaRouterFor } from '../db/replica-router.js'
+import type { ReplicaRouter } from '../db/replica-router.js'
 import { markWrite } from '../db/write-marks.js'
 import { type QueryObservation, QueryTracer } from '../tracing/tracing.js'
 import { type ErrorContext, mapDatabaseError } from './database-errors.js'
@@ -33,9 +34,10 @@ export class QueryRunner {
 
   constructor(db: Kysely<any>) {
     this.#db = db
-    this.#direct = db.isTransaction ? undefined : directQueryFor(db)
+    const { direct, router } = attachmentsOf(db)
+    this.#direct = direct
     this.#tracer = new QueryTracer(db)
-    this.#router = db.isTransaction ? undefined : replicaRouterFor(db)
+    this.#router = router
   }
 
   async run<Row>(

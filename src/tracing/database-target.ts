@@ -1,24 +1,8 @@
-import type { Kysely } from 'kysely'
-
 /** Where a database made by `createDatabase` connects, as far as its connection string says. */
 export interface DatabaseTarget {
   readonly database?: string
   readonly serverAddress?: string
   readonly serverPort?: number
-}
-
-// Keyed by the dialect adapter, which Kysely shares between a database, its
-// `withSchema(…)` copies and its transactions, so all of them find it.
-const TARGETS = new WeakMap<object, DatabaseTarget>()
-
-/** Records where `db` connects, for the spans of queries sent through it. */
-export function registerDatabaseTarget(db: Kysely<any>, target: DatabaseTarget): void {
-  TARGETS.set(db.getExecutor().adapter, target)
-}
-
-/** Where `db` connects, if it was made by `createDatabase` from a connection string. */
-export function databaseTargetOf(db: Kysely<any>): DatabaseTarget | undefined {
-  return TARGETS.get(db.getExecutor().adapter)
 }
 
 /**

@@ -1,7 +1,8 @@
 import type { Attributes, Histogram, MeterProvider, Tracer, TracerProvider } from '@opentelemetry/api'
 import type { Kysely } from 'kysely'
+import { attachmentsOf } from '../db/database-attachments.js'
 import { schemaOf } from '../db/database-schema.js'
-import { type DatabaseTarget, databaseTargetOf } from './database-target.js'
+import type { DatabaseTarget } from './database-target.js'
 import { type QuerySummary, summarizeQuery } from './query-summary.js'
 import { errorType, markFailed, sqlStateIn } from './span-errors.js'
 import { loadTelemetryApi, type TelemetryApi, telemetryApi } from './telemetry-api.js'
@@ -46,7 +47,7 @@ function durationsOf(api: TelemetryApi): Histogram | undefined {
 
 /** The attributes every span and measurement of one database shares. */
 export function databaseAttributes(db: Kysely<any>, schema = schemaOf(db)): Attributes {
-  const target = databaseTargetOf(db)
+  const { target } = attachmentsOf(db)
   return {
     'db.system.name': 'postgresql',
     'db.namespace': target?.database ? `${target.database}.${schema}` : schema,

@@ -1,6 +1,6 @@
 import { type Kysely, PGliteDialect, sql } from 'kysely'
 import { expect, test } from 'vitest'
-import { directQueryFor } from '../../src/db/direct-query.js'
+import { attachmentsOf } from '../../src/db/database-attachments.js'
 import {
   checkHealth,
   createDatabase,
@@ -133,7 +133,7 @@ describeEachOpener('calls in flight when db.destroy() runs', (opener) => {
   // Only the server backends run a statement on a server that can be left running.
   test.skipIf(!server)('statements running on the server settle with DatabaseUnavailableError', async () => {
     const { db, user, observer } = await openWithUser(opener)
-    const direct = directQueryFor(db)
+    const direct = attachmentsOf(db).direct
     expect(direct).toBeDefined()
     const started = deferred()
     const running = {

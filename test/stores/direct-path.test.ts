@@ -1,16 +1,22 @@
-import { sql } from 'kysely'
+import { CamelCasePlugin, sql } from 'kysely'
 import { expect, test } from 'vitest'
-import { directQueryFor } from '../../src/db/direct-query.js'
-import { createDatabase, createTaskStore, type QueryLogEvent } from '../../src/index.js'
+import { attachmentsOf } from '../../src/db/database-attachments.js'
+import {
+  createDatabase,
+  createTaskStore,
+  createUserStore,
+  migrateToLatest,
+  type QueryLogEvent,
+} from '../../src/index.js'
 import { describeEachBackend } from '../support/backends.js'
-import { expectCode, storeFixture } from '../support/fixtures.js'
+import { expectCode, storeFixture, TEST_SCRYPT } from '../support/fixtures.js'
 import { startFlakyProxy } from '../support/flaky-proxy.js'
 
 describeEachBackend(
   "the stores' direct path on a database from createDatabase",
   (context) => {
     test('the contract suites run through it on this backend', () => {
-      expect(directQueryFor(context().db)).toBeDefined()
+      expect(attachmentsOf(context().db).direct).toBeDefined()
     })
 
     test('statements are logged with their duration, without parameters unless asked', async () => {
@@ -46,14 +52,34 @@ describeEachBackend(
       expect(await open()).toBe(0)
     })
 
-    test('a transaction and a database with other plugins go through Kysely instead', async () => {
+    test('a transaction and a database with a plugin of the host go through Kysely instead', async () => {
       const { db, tasks, alice } = await storeFixture(context().db)
       await db.transaction().execute(async (trx) => {
-        expect(directQueryFor(trx)).toBeUndefined()
+        expect(attachmentsOf(trx).direct).toBeUndefined()
         await createTaskStore(trx).createTask(alice.id, { title: 'in a transaction' })
       })
-      expect(directQueryFor(db.withSchema(context().schema))).toBeUndefined()
+      expect(attachmentsOf(db.withPlugin(new CamelCasePlugin())).direct).toBeUndefined()
       expect((await tasks.countTasks(alice.id)).total).toBe(1)
+    })
+
+    test('a copy made with withSchema keeps the direct path and works in its own schema', async () => {
+      const { db, schema } = context()
+      const other = `${schema}_copy`
+      await migrateToLatest(db, { schema: other })
+      const copy = db.withSchema(other)
+      expect(attachmentsOf(copy).direct).toBe(attachmentsOf(db).direct)
+      const users = createUserStore(copy, { scrypt: TEST_SCRYPT })
+      const user = await users.createUser({ email: 'copy@example.com' })
+      await createTaskStore(copy).createTask(user.id, { title: 'in the copy' })
+      expect(await createTaskStore(copy).countTasks(user.id)).toMatchObject({ total: 1 })
+      const [row] = await sql<{ n: number }>`select count(*)::int as n from ${sql.id(other, 'tasks')}`
+        .execute(db)
+        .then((r) => r.rows)
+      expect(row!.n).toBe(1)
+      expect(await db.selectFrom('tasks').select(sql<number>`count(*)::int`.as('n')).executeTakeFirst()).toEqual({
+        n: 0,
+      })
+      await sql`drop schema ${sql.id(other)} cascade`.execute(db)
     })
   },
   { only: ['postgres'] },
