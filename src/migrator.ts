@@ -128,7 +128,7 @@ export async function runMigrations(
 ): Promise<MigrationRun> {
   const schema = resolveSchema(db, options)
   const emulated = isEmulatedPostgres(db)
-  const context: MigrationContext = { schema, supportsTriggers: !emulated }
+  const context: MigrationContext = { schema, supportsTriggers: !emulated, supportsExtensions: !emulated }
   let running: string | null = null
   try {
     // Without the host's plugins: every statement here names its schema itself.
