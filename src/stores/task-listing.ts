@@ -65,7 +65,7 @@ export function buildListing(db: Kysely<Database>, shape: ListingShape): SelectQ
 }
 
 /** How many rows, in order, a search reads before it looks the matches up in the trigram index instead. */
-export const SEARCH_WINDOW = 2000
+export const SEARCH_WINDOW = 1500
 
 /**
  * A search reads the listing's next {@link SEARCH_WINDOW} rows in order
