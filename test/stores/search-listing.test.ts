@@ -31,8 +31,8 @@ describeEachBackend(
       // Matches near the start, in the middle and past the first window of rows, in every sort's order.
       await sql`
       insert into ${sql.id(schema, 'tasks')} (user_id, title, description, priority, completed, completed_at, created_at, updated_at)
-      select ${alice.id}, case when g in (7, 1300, ${FILLERS - 3}) then 'Find the Needle ' || g else 'filler ' || g end,
-             case when g = 2200 then 'a needle here' end, 1 + g % 5, g % 2 = 0,
+      select ${alice.id}, case when g in (7, ${FILLERS / 2}, ${FILLERS - 3}) then 'Find the Needle ' || g else 'filler ' || g end,
+             case when g = ${FILLERS - 300} then 'a needle here' end, 1 + g % 5, g % 2 = 0,
              case when g % 2 = 0 then timestamptz '2024-01-01' + g * interval '1 minute' end,
              timestamptz '2023-01-01' + g * interval '1 minute', timestamptz '2023-06-01' + g * interval '1 minute'
       from generate_series(1, ${FILLERS}) g`.execute(db)
