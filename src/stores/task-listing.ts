@@ -90,19 +90,20 @@ function searchListing(db: Kysely<Database>, shape: ListingShape) {
     .where((eb) => searchCondition(eb, false))
   const foundPastCursor = orderedRange(db, unsearched, {}, undefined, 'search_found').clearOrderBy()
   const limit = placeholder<number>('limit')
-  const fallback = sql<boolean>`(select count(*) from ${sql.table('search_window')}) = ${sql.lit(SEARCH_WINDOW)}
-    and (select count(*) from ${sql.table('search_hits')}) < ${limit}`
+  // Hits first: once they fill the page the window's count is never taken, so the window is read only as far
+  // as the page's matches (a CTE is computed as far as its readers pull).
+  const fallback = sql<boolean>`(select count(*) from ${sql.table('search_hits')}) < ${limit}
+    and (select count(*) from ${sql.table('search_window')}) = ${sql.lit(SEARCH_WINDOW)}`
   const query = (db as Kysely<any>)
     .with('search_window', () => window)
+    // The window's first matches in its order (a CTE hands its rows on in the order it made them), so no sort:
+    // the outer query orders the page.
     .with('search_hits', (qc) =>
-      ordered(
-        shape,
-        qc
-          .selectFrom('search_window')
-          .selectAll()
-          .where((eb) => searchCondition(eb as never, false)),
-        true,
-      ).limit(limit),
+      qc
+        .selectFrom('search_window')
+        .selectAll()
+        .where((eb) => searchCondition(eb as never, false))
+        .limit(limit),
     )
     .with(
       (cte) => cte('search_found').materialized(),
