@@ -156,24 +156,20 @@ interface ListingRange {
 }
 
 const PRIORITIES = [1, 2, 3, 4, 5] as const
-/** Sorts with no index of their own: even unfiltered, their listings merge the filtered index's ranges. */
-const MERGED_SORTS: ReadonlySet<TaskSort> = new Set(['priority', 'updatedAt', 'title'])
 
 /**
  * The ranges a user's listing merges. A filter on `completed` or `priority`
  * uses the `(user_id, completed, priority, <sort key>, id)` index, every
- * value of the other filter a range of its own. Sorts by `priority`,
- * `updatedAt` and `title` use it without filters too (two ranges, one per
- * value of `completed`, for `priority`; ten for the others), so they need
- * no index of their own; `createdAt` and `completedAt` listings without
- * filters read `(user_id, <sort key>, id)`. An index in ascending
+ * value of the other filter a range of its own; a priority sort without
+ * filters uses it too, one range per value of `completed`. Other listings
+ * without filters read `(user_id, <sort key>, id)`. An index in ascending
  * order holds `completed_at` neither descending with nulls last nor
  * ascending with nulls first, so a `completedAt` listing reads the
  * completed tasks and the null tail as two ranges (one of them when
  * `completed` is fixed, none of the first when the page starts in the tail).
  */
 export function listingRanges(shape: ListingShape): ListingRange[] {
-  const filtered = shape.completed || shape.priority || MERGED_SORTS.has(shape.sort)
+  const filtered = shape.completed || shape.priority || shape.sort === 'priority'
   const completedValues: Array<ListingRange['completed']> = shape.completed
     ? ['bound']
     : filtered
