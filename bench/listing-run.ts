@@ -21,7 +21,7 @@ function listingLine(result: ListingResult): string {
 }
 
 function writeLine(result: WriteCostResult): string {
-  return `${result.op.padEnd(12)} p50 ${ms(result.before.p50Us)} ms without → ${ms(result.after.p50Us)} ms with the listing indexes: ratio ${result.ratio.toFixed(3)}`
+  return `${result.op.padEnd(12)} p50 ${ms(result.before.p50Us)} ms without → ${ms(result.after.p50Us)} ms with the listing indexes: ratio ${result.ratio.toFixed(3)} (${result.ratioWithoutSearchIndex.toFixed(3)} without the trigram index)`
 }
 
 async function main(): Promise<number> {

@@ -17,6 +17,10 @@ export interface WriteCostResult {
   readonly after: LatencySummary
   /** after p50 / before p50 */
   readonly ratio: number
+  /** With 0006's B-trees but not its trigram index: what the search index alone adds. */
+  readonly withoutSearchIndex: LatencySummary
+  /** withoutSearchIndex p50 / before p50 */
+  readonly ratioWithoutSearchIndex: number
 }
 
 interface Side {
@@ -27,11 +31,12 @@ interface Side {
 }
 
 /**
- * Measures what migration 0006's indexes cost a write: two schemas in the
- * same database, one migrated to the step before it and one to the latest,
- * each holding a copy of the heaviest user's tasks, take turns at
- * createTask and updateTask (which goes first alternates), and the p50s
- * are compared. The schemas are dropped afterwards.
+ * Measures what migration 0006's indexes cost a write: three schemas in
+ * the same database, one migrated to the step before it, one to the latest
+ * and one to the latest without the trigram index, each holding a copy of
+ * the heaviest user's tasks, take turns at createTask and updateTask (which
+ * goes first rotates), and the p50s are compared. The schemas are dropped
+ * afterwards.
  */
 export async function runWriteCost(
   context: BenchContext,
@@ -42,13 +47,13 @@ export async function runWriteCost(
   const heaviest = fixtures.heavy.at(-1)!
   const sides: Side[] = []
   try {
-    for (const suffix of ['writes_before', 'writes_after'] as const) {
-      sides.push(await openSide(context, `${context.schema}_${suffix}`, suffix === 'writes_before', heaviest.userId))
+    for (const version of ['before', 'after', 'btree_only'] as const) {
+      sides.push(await openSide(context, `${context.schema}_writes_${version}`, version, heaviest.userId))
     }
     const random = seededRandom(7)
     const samples = sides.map(() => ({ create: [] as number[], update: [] as number[] }))
     for (let i = 0; i < iterations; i++) {
-      const order = i % 2 === 0 ? [0, 1] : [1, 0]
+      const order = [0, 1, 2].map((k) => (k + i) % 3)
       const pick = random()
       for (const s of order) {
         const side = sides[s]!
@@ -67,11 +72,14 @@ export async function runWriteCost(
     const results: WriteCostResult[] = (['create', 'update'] as const).map((kind) => {
       const before = summarize(samples[0]![kind])
       const after = summarize(samples[1]![kind])
+      const withoutSearchIndex = summarize(samples[2]![kind])
       return {
         op: kind === 'create' ? 'createTask' : 'updateTask',
         before,
         after,
         ratio: after.p50Us / before.p50Us,
+        withoutSearchIndex,
+        ratioWithoutSearchIndex: withoutSearchIndex.p50Us / before.p50Us,
       }
     })
     for (const result of results) report(result)
@@ -81,7 +89,12 @@ export async function runWriteCost(
   }
 }
 
-async function openSide(context: BenchContext, schema: string, before: boolean, source: string): Promise<Side> {
+async function openSide(
+  context: BenchContext,
+  schema: string,
+  version: 'before' | 'after' | 'btree_only',
+  source: string,
+): Promise<Side> {
   await context.admin.query(`drop schema if exists ${quote(schema)} cascade`)
   // Without waiting for the WAL flush at commit: the same for both schemas, and on a shared disk several
   // milliseconds of noise that would hide what the indexes cost.
@@ -89,7 +102,7 @@ async function openSide(context: BenchContext, schema: string, before: boolean, 
   url.searchParams.set('options', '-c synchronous_commit=off')
   const db = createDatabase({ connectionString: url.toString(), schema, pool: { max: 2 } })
   await migrateToLatest(db, { schema })
-  if (before) {
+  if (version === 'before') {
     const { applied } = await migrateDown(db, { schema })
     if (applied[0] !== MEASURED_MIGRATION) throw new Error(`Expected to undo ${MEASURED_MIGRATION}, undid ${applied}`)
   }
@@ -104,6 +117,7 @@ async function openSide(context: BenchContext, schema: string, before: boolean, 
      from ${quote(context.schema)}.tasks where user_id = $2`,
     [WRITER, source],
   )
+  if (version === 'btree_only') await context.admin.query(`drop index if exists ${quote(schema)}.tasks_search_idx`)
   await context.admin.query(`vacuum analyze ${table}`)
   const { rows } = await context.admin.query<{ id: number }>(`select id from ${table} where user_id = $1`, [WRITER])
   return {
