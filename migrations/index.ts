@@ -3,6 +3,7 @@ import * as createTasks from './0002_create_tasks.js'
 import * as touchUpdatedAt from './0003_touch_updated_at.js'
 import * as taskCounts from './0004_task_counts.js'
 import * as taskCountDeltas from './0005_task_count_deltas.js'
+import * as listingIndexes from './0006_listing_indexes.js'
 import type { TaskstoreMigration } from './migration.js'
 
 export type { MigrationContext, TaskstoreMigration } from './migration.js'
@@ -17,4 +18,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Taskst
   ['0003_touch_updated_at', touchUpdatedAt],
   ['0004_task_counts', taskCounts],
   ['0005_task_count_deltas', taskCountDeltas],
+  ['0006_listing_indexes', listingIndexes],
 ]

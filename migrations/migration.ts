@@ -9,6 +9,11 @@ export interface MigrationContext {
    * the same values itself.
    */
   readonly supportsTriggers: boolean
+  /**
+   * False on pg-mem, which has no extensions. Elsewhere a step may still
+   * find an extension missing, or the role unable to create it.
+   */
+  readonly supportsExtensions: boolean
 }
 
 /**

@@ -138,7 +138,7 @@ export async function runMigrations(
 ): Promise<MigrationRun> {
   const schema = resolveSchema(db, options)
   const can = capabilitiesOf(db)
-  const context: MigrationContext = { schema, supportsTriggers: can.triggers }
+  const context: MigrationContext = { schema, supportsTriggers: can.triggers, supportsExtensions: can.extensions }
   let running: string | null = null
   try {
     // Without the host's plugins: every statement here names its schema itself.

@@ -21,6 +21,10 @@ export interface DatabaseCapabilities {
   readonly likeEscape: boolean
   /** `timestamptz` from 4713 BC, and `±infinity`. */
   readonly fullTimestampRange: boolean
+  /** `CREATE EXTENSION` (for the search's trigram index), where the server ships the extension. */
+  readonly extensions: boolean
+  /** Ordered, limited subqueries merged by `UNION ALL` and ordered again, as the listings read. */
+  readonly orderedSubqueries: boolean
 }
 
 /** Everything, as on Postgres: what a dialect that says nothing gets. */
@@ -32,6 +36,8 @@ export const POSTGRES_CAPABILITIES: DatabaseCapabilities = {
   rowComparison: true,
   likeEscape: true,
   fullTimestampRange: true,
+  extensions: true,
+  orderedSubqueries: true,
 }
 
 /** The adapter property a dialect sets to its {@link DatabaseCapabilities}. */

@@ -19,6 +19,8 @@ export interface ListingShape {
   readonly rowComparison: boolean
   /** Whether LIKE takes an escape character; else search calls `taskstore_contains`. */
   readonly likeEscape: boolean
+  /** Whether ordered, limited subqueries can be merged; else the listing is one ordered query. */
+  readonly orderedSubqueries: boolean
 }
 
 const SORT_BITS: Record<TaskSort, number> = { createdAt: 0, updatedAt: 1, priority: 2, title: 3, completedAt: 4 }
@@ -35,8 +37,7 @@ export function shapeKey(shape: ListingShape): number {
     (shape.byUser ? 128 : 0) |
     (shape.scope === 'all' ? 256 : 0) |
     (shape.rowComparison ? 0 : 512) |
-    (AFTER_BITS[shape.after] << 10) |
-    (shape.likeEscape ? 0 : 4096)
+    (AFTER_BITS[shape.after] << 10)
   )
 }
 
@@ -54,33 +55,215 @@ type SortColumn = (typeof SORT_COLUMN)[TaskSort]
  * `(afterValue, afterId)` in the listing's order. A time `afterValue` is
  * bound as UTC text (`positionParameter` in `task-cursor.ts`), which the
  * comparison with the column types as `timestamptz`.
+ *
+ * On Postgres a user's listing is a merge of ranges that an index holds in
+ * order (see {@link listingRanges}): each range reads at most a page, and
+ * the page is the first `limit` rows of their union. So a page costs the
+ * same on a user with 100,000 tasks as on one with 100.
  */
 export function buildListing(db: Kysely<Database>, shape: ListingShape): SelectQueryBuilder<Database, 'tasks', Task> {
+  const limit = placeholder<number>('limit')
+  if (!shape.orderedSubqueries || !shape.byUser) return orderedRange(db, shape, {}, limit)
+  if (shape.search) return searchListing(db, shape)
+  return mergedRanges(db, shape, limit)
+}
+
+/** How many rows, in order, a search reads before it looks the matches up in the trigram index instead. */
+export const SEARCH_WINDOW = 1500
+
+/**
+ * A search reads the listing's next {@link SEARCH_WINDOW} rows in order
+ * and keeps the matches: a term in more than a few percent of the user's
+ * tasks fills the page there. Only when the window held the full amount
+ * and still too few matches does it fetch every match past the cursor
+ * (the trigram index finds them; a term that rare has few) and sort them.
+ * Either way it reads about two thousand rows at most on a 100,000-task
+ * user, where a plan chosen from the column's statistics reads all of them
+ * when the term is common elsewhere but rare for this user. Postgres skips
+ * the second read (a one-time filter) when the first suffices.
+ */
+function searchListing(db: Kysely<Database>, shape: ListingShape) {
+  const unsearched: ListingShape = { ...shape, search: false }
+  const window = mergedRanges(db, unsearched, sql.lit(SEARCH_WINDOW) as never)
+  // Only the user and the term, which the trigram index holds: no order, which would let the planner walk an
+  // index in order instead, and no filter or cursor, which would let it read a B-tree range of the user's rows.
+  const found = db
+    .selectFrom('tasks')
+    .selectAll()
+    .where('user_id', '=', placeholder<string>('userId'))
+    .where((eb) => searchCondition(eb, shape.likeEscape))
+  const foundPastCursor = orderedRange(db, unsearched, {}, undefined, 'search_found').clearOrderBy()
+  const limit = placeholder<number>('limit')
+  // Hits first: once they fill the page the window's count is never taken, so the window is read only as far
+  // as the page's matches (a CTE is computed as far as its readers pull).
+  const fallback = sql<boolean>`(select count(*) from ${sql.table('search_hits')}) < ${limit}
+    and (select count(*) from ${sql.table('search_window')}) = ${sql.lit(SEARCH_WINDOW)}`
+  const query = (db as Kysely<any>)
+    .with('search_window', () => window)
+    // The window's first matches in its order (a CTE hands its rows on in the order it made them), so no sort:
+    // the outer query orders the page.
+    .with('search_hits', (qc) =>
+      qc
+        .selectFrom('search_window')
+        .selectAll()
+        .where((eb) => searchCondition(eb as never, shape.likeEscape))
+        .limit(limit),
+    )
+    .with(
+      (cte) => cte('search_found').materialized(),
+      () => found,
+    )
+    .selectFrom('search_hits')
+    .selectAll()
+    .where(sql<boolean>`not (${fallback})`)
+    .unionAll(foundPastCursor.where(fallback) as never)
+  return ordered(shape, (db as Kysely<any>).selectFrom(query.as('page')).selectAll(), true).limit(
+    limit,
+  ) as unknown as SelectQueryBuilder<Database, 'tasks', Task>
+}
+
+/** Orders rows of a listing, by their columns (`completed_at`) or by the task's keys (`completedAt`). */
+function ordered<Q extends SelectQueryBuilder<any, any, any>>(shape: ListingShape, query: Q, byKey: boolean): Q {
+  const column: any = byKey ? shape.sort : SORT_COLUMN[shape.sort]
+  const direction = shape.order
+  return query
+    .orderBy(column, (ob) => {
+      const inOrder = direction === 'asc' ? ob.asc() : ob.desc()
+      return shape.sort === 'completedAt' ? inOrder.nullsLast() : inOrder
+    })
+    .orderBy('id', direction) as Q
+}
+
+/** The first `limit` rows of every range of the listing, in order. */
+function mergedRanges(db: Kysely<Database>, shape: ListingShape, limit: number) {
+  const ranges = listingRanges(shape)
+  if (ranges.length === 1) return orderedRange(db, shape, ranges[0]!, limit)
+  const branches = ranges.map((range, i) =>
+    db.selectFrom(orderedRange(db, shape, range, limit).as(`r${i}`)).selectAll(),
+  ) as unknown as SelectQueryBuilder<any, any, Task>[]
+  const union = branches.slice(1).reduce((all, branch) => all.unionAll(branch), branches[0]!)
+  const merged = ordered(shape, (db as Kysely<any>).selectFrom(union.as('page')).selectAll(), true).limit(limit)
+  return merged as unknown as SelectQueryBuilder<Database, 'tasks', Task>
+}
+
+/**
+ * One range of a listing that an index reads in order: the filters the
+ * index holds by equality (a filter's placeholder, or one value of a filter
+ * the listing does not have), and for `completedAt`, which part of the
+ * order it covers (the completed tasks, or the incomplete tail whose
+ * `completed_at` is null).
+ */
+interface ListingRange {
+  readonly completed?: boolean | 'bound'
+  readonly priority?: number | 'bound'
+  readonly part?: 'completed' | 'tail'
+}
+
+const PRIORITIES = [1, 2, 3, 4, 5] as const
+
+/**
+ * The ranges a user's listing merges. A filter on `completed` or `priority`
+ * uses the `(user_id, completed, priority, <sort key>, id)` index, every
+ * value of the other filter a range of its own; a priority sort without
+ * filters uses it too, one range per value of `completed`. Other listings
+ * without filters read `(user_id, <sort key>, id)`. An index in ascending
+ * order holds `completed_at` neither descending with nulls last nor
+ * ascending with nulls first, so a `completedAt` listing reads the
+ * completed tasks and the null tail as two ranges (one of them when
+ * `completed` is fixed, none of the first when the page starts in the tail).
+ */
+export function listingRanges(shape: ListingShape): ListingRange[] {
+  const filtered = shape.completed || shape.priority || shape.sort === 'priority'
+  const completedValues: Array<ListingRange['completed']> = shape.completed
+    ? ['bound']
+    : filtered
+      ? [false, true]
+      : [undefined]
+  const priorityValues: Array<ListingRange['priority']> = shape.priority
+    ? ['bound']
+    : filtered && shape.sort !== 'priority'
+      ? [...PRIORITIES]
+      : [undefined]
+  const ranges: ListingRange[] = []
+  for (const completed of completedValues) {
+    for (const priority of priorityValues) {
+      if (shape.sort !== 'completedAt') {
+        ranges.push({ completed, priority })
+        continue
+      }
+      if (completed !== false && shape.after !== 'null') ranges.push({ completed, priority, part: 'completed' })
+      if (completed !== true) ranges.push({ completed, priority, part: 'tail' })
+    }
+  }
+  return ranges
+}
+
+/** The listing's rows in one range, in order, limited to a page. */
+function orderedRange(
+  db: Kysely<Database>,
+  shape: ListingShape,
+  range: ListingRange,
+  limit: number | undefined,
+  from: 'tasks' | 'search_found' = 'tasks',
+): SelectQueryBuilder<Database, 'tasks', Task> {
   const column = SORT_COLUMN[shape.sort]
   const before = shape.order === 'asc' ? '>' : '<'
   const nullable = shape.sort === 'completedAt'
 
-  let query = db.selectFrom('tasks').select(TASK_COLUMNS) as unknown as SelectQueryBuilder<Database, 'tasks', Task>
+  // The search's matches under the table's name, so the same conditions read them; raw, or the schema plugin would qualify it.
+  const source: any = from === 'tasks' ? 'tasks' : sql`${sql.id(from)}`.as('tasks')
+  let query = (db as Kysely<any>).selectFrom(source).select(TASK_COLUMNS) as unknown as SelectQueryBuilder<
+    Database,
+    'tasks',
+    Task
+  >
   if (shape.byUser) query = query.where('user_id', '=', placeholder<string>('userId'))
-  if (shape.completed) query = query.where('completed', '=', placeholder<boolean>('completed'))
-  if (shape.priority) query = query.where('priority', '=', placeholder<number>('priority'))
+  if (range.completed !== undefined) {
+    query = query.where(
+      'completed',
+      '=',
+      range.completed === 'bound' ? placeholder<boolean>('completed') : sql.lit(range.completed),
+    )
+  } else if (shape.completed) {
+    query = query.where('completed', '=', placeholder<boolean>('completed'))
+  }
+  if (range.priority === 'bound' && shape.sort === 'priority' && shape.orderedSubqueries) {
+    // Equality would tell the planner the sort key is constant, leaving `id` as the order, which the primary
+    // key also holds: walking it and skipping other users' tasks read 400,000 rows for a page. A range of
+    // one value keeps the order on (priority, id), which only the filtered index holds.
+    const value = placeholder<number>('priority')
+    query = query.where('priority', '>=', value).where('priority', '<=', value)
+  } else if (range.priority !== undefined) {
+    query = query.where(
+      'priority',
+      '=',
+      range.priority === 'bound' ? placeholder<number>('priority') : sql.lit(range.priority),
+    )
+  } else if (shape.priority) {
+    query = query.where('priority', '=', placeholder<number>('priority'))
+  }
   if (shape.search) query = query.where((eb) => searchCondition(eb, shape.likeEscape))
+  if (range.part === 'completed') query = query.where(column, 'is not', null)
+  if (range.part === 'tail') query = query.where(column, 'is', null)
 
-  if (shape.after === 'value') {
+  if (shape.after === 'value' && range.part !== 'tail') {
     query = query.where((eb) => {
       const pastValue = keysetCondition(eb, column, before, shape.rowComparison)
       // incomplete tasks (null completedAt) come after every completed one
-      return nullable ? eb.or([pastValue, eb(column, 'is', null)]) : pastValue
+      return nullable && range.part === undefined ? eb.or([pastValue, eb(column, 'is', null)]) : pastValue
     })
   } else if (shape.after === 'null') {
     query = query.where(column, 'is', null).where('id', before, placeholder<number>('afterId'))
   }
 
   const direction = shape.order
-  query = nullable
-    ? query.orderBy(column, (ob) => (direction === 'asc' ? ob.asc() : ob.desc()).nullsLast())
-    : query.orderBy(column, direction)
-  return query.orderBy('id', direction).limit(placeholder<number>('limit'))
+  // Within one part `completed_at` is all set or all null, so plain order is the index's order.
+  query =
+    nullable && range.part === undefined
+      ? query.orderBy(column, (ob) => (direction === 'asc' ? ob.asc() : ob.desc()).nullsLast())
+      : query.orderBy(column, direction)
+  query = query.orderBy('id', direction)
+  return limit === undefined ? query : query.limit(limit)
 }
 
 /**

@@ -206,6 +206,7 @@ export function createTaskStore<DB extends Database>(database: Kysely<DB> | Tran
       after: position === undefined ? 'start' : position.value === null ? 'null' : 'value',
       rowComparison: can.rowComparison,
       likeEscape: can.likeEscape,
+      orderedSubqueries: can.orderedSubqueries,
     }
     const search =
       query.search === undefined ? undefined : can.likeEscape ? containsPattern(query.search) : query.search

@@ -26,6 +26,8 @@ const MEMORY_CAPABILITIES: DatabaseCapabilities = {
   rowComparison: false,
   likeEscape: false,
   fullTimestampRange: false,
+  extensions: false,
+  orderedSubqueries: false,
 }
 
 /** pg-mem has no advisory locks and a single connection: no lock is needed. */

@@ -445,7 +445,12 @@ describeEachBackend(
       const { db, schema } = context()
       const { tasks, alice, bob } = await storeFixture(db)
       await tasks.createTask(alice.id, { title: 'a', completed: true })
-      expect(await migrateDown(db)).toEqual({ applied: ['0005_task_count_deltas'] })
+      const downTo0004 = async () => {
+        expect(await migrateDown(db)).toEqual({ applied: ['0006_listing_indexes'] })
+        expect(await migrateDown(db)).toEqual({ applied: ['0005_task_count_deltas'] })
+      }
+      const upFrom0004 = { applied: ['0005_task_count_deltas', '0006_listing_indexes'] }
+      await downTo0004()
       const table = sql.id(schema, 'tasks')
       const counters = sql.id(schema, 'task_counts')
       /** 0004's counter rows, as { user: [total, completed] }. */
@@ -463,16 +468,16 @@ describeEachBackend(
       await sql`insert into ${table} (user_id, title) values (${bob.id}, 'd')`.execute(db)
       expect(await counterRows()).toEqual({ [alice.id]: [2, 1], [bob.id]: [2, 0] })
 
-      expect(await migrateToLatest(db)).toEqual({ applied: ['0005_task_count_deltas'] })
+      expect(await migrateToLatest(db)).toEqual(upFrom0004)
       expect(await tasks.countTasks(alice.id)).toEqual({ total: 0, completed: 0, pending: 0 })
       expect(await tasks.countTasks(bob.id)).toEqual({ total: 1, completed: 0, pending: 1 })
       await tasks.createTask(alice.id, { title: 'e', completed: true })
 
-      expect(await migrateDown(db)).toEqual({ applied: ['0005_task_count_deltas'] })
+      await downTo0004()
       expect(await counterRows()).toEqual({ [alice.id]: [1, 1], [bob.id]: [1, 0] })
       await sql`insert into ${table} (user_id, title) values (${alice.id}, 'f')`.execute(db)
       expect(await counterRows()).toEqual({ [alice.id]: [2, 1], [bob.id]: [1, 0] })
-      expect(await migrateToLatest(db)).toEqual({ applied: ['0005_task_count_deltas'] })
+      expect(await migrateToLatest(db)).toEqual(upFrom0004)
       await expectExactCounts(db, [alice.id, bob.id])
     })
   },

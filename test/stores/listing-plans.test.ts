@@ -1,0 +1,110 @@
+import { sql } from 'kysely'
+import { expect, test } from 'vitest'
+import { createDatabase, createTaskStore, type QueryLogEvent, type TaskQuery } from '../../src/index.js'
+import { SORT_COLUMN } from '../../src/stores/task-columns.js'
+import { describeEachBackend } from '../support/backends.js'
+import { explainAnalyze, type ScanRows, scanRows } from '../support/plan-rows.js'
+
+const HEAVY_TASKS = 100_000
+/** "A few thousand": a search reads up to 1,500 rows in order (3,000 for completedAt), plus the matches of an uncommon term. */
+const MAX_ROWS_TOUCHED = 5_000
+
+const FILTERS: Record<string, TaskQuery> = {
+  none: {},
+  completed: { completed: false },
+  'completed: true': { completed: true },
+  priority: { priority: 5 },
+  both: { completed: true, priority: 2 },
+  'search (common)': { search: 'groceries' },
+  'search (uncommon)': { search: 'ab1' },
+  'search (rare)': { search: 'a1b2c' },
+  'search (short)': { search: 'ab' },
+}
+
+describeEachBackend(
+  'listing plans',
+  (context) => {
+    test('every listing shape touches a few thousand rows at most on a 100,000-task user, on its first page and after a cursor', async () => {
+      const { db, schema } = context()
+      const users = sql.id(schema, 'users')
+      const tasks = sql.id(schema, 'tasks')
+      await sql`insert into ${users} (id, email) select 'user-' || g, 'user' || g || '@example.com' from generate_series(0, 200) g`.execute(
+        db,
+      )
+      // user-0 has 100,000 tasks; 200 others have 100 each. One title in sixteen says "groceries".
+      await sql`
+        insert into ${tasks} (user_id, title, description, priority, completed, completed_at, created_at, updated_at)
+        select case when g <= ${HEAVY_TASKS} then 'user-0' else 'user-' || (g % 200 + 1) end,
+               'Task ' || md5(g::text) || case when md5(g::text) like '%a' then ' groceries' else '' end,
+               case when g % 3 = 0 then 'note ' || md5((g * 7)::text) end,
+               1 + (g * 7919::bigint) % 5, g % 3 = 0,
+               case when g % 3 = 0 then timestamptz '2025-01-01' + g * interval '1 minute' end,
+               timestamptz '2024-01-01' + ((g * 7907::bigint) % 500000) * interval '1 minute',
+               timestamptz '2024-06-01' + ((g * 7901::bigint) % 500000) * interval '1 minute'
+        from generate_series(1, ${HEAVY_TASKS + 20_000}) g`.execute(db)
+      // as autovacuum would after a bulk load: statistics, and the trigram index's pending entries merged
+      await sql`vacuum analyze ${tasks}`.execute(db)
+
+      const events: QueryLogEvent[] = []
+      const logged = createDatabase({
+        connectionString: process.env.TEST_DATABASE_URL,
+        schema,
+        log: (event) => events.push(event),
+        logParameters: true,
+      })
+      try {
+        const store = createTaskStore(logged)
+        const touched: Array<{ shape: string; rows: number; scans: ScanRows[] }> = []
+        for (const sort of Object.keys(SORT_COLUMN) as Array<keyof typeof SORT_COLUMN>) {
+          for (const order of ['asc', 'desc'] as const) {
+            for (const [filter, query] of Object.entries(FILTERS)) {
+              const shape = { ...query, sort, order, limit: 50 }
+              const first = await store.getTasks('user-0', shape)
+              const firstSql = events.at(-1)!
+              // a page well inside the listing (or its last, for a rare term)
+              let cursor = first.nextCursor ?? 'none'
+              for (let i = 0; i < 3 && first.nextCursor; i++) {
+                const next = (await store.getTasks('user-0', { ...shape, cursor })).nextCursor
+                if (next === null) break
+                cursor = next
+              }
+              if (first.nextCursor) await store.getTasks('user-0', { ...shape, cursor })
+              const statements: Array<readonly [string, QueryLogEvent]> = [
+                [`${sort} ${order} ${filter}, first page`, firstSql],
+              ]
+              if (first.nextCursor) statements.push([`${sort} ${order} ${filter}, a later page`, events.at(-1)!])
+              if (sort === 'completedAt' && filter === 'none') {
+                // a page inside the tail of incomplete tasks, whose completedAt is null
+                let page = await store.getTasks('user-0', { ...shape, limit: 100 })
+                while (page.items.at(-1)?.completedAt !== null) {
+                  page = await store.getTasks('user-0', { ...shape, limit: 100, cursor: page.nextCursor! })
+                }
+                await store.getTasks('user-0', { ...shape, cursor: page.nextCursor! })
+                statements.push([`${sort} ${order} ${filter}, a page in the null tail`, events.at(-1)!])
+              }
+              for (const [name, event] of statements) {
+                const plan = await explainAnalyze(logged, event.sql, event.parameters ?? [])
+                const scans = scanRows(plan)
+                touched.push({ shape: name, rows: scans.reduce((sum, scan) => sum + scan.rows, 0), scans })
+              }
+            }
+          }
+        }
+        // control: a rare term without the trigram index reads every row of the user, so the bound below can fail
+        await sql`drop index ${sql.id(schema, 'tasks_search_idx')}`.execute(db)
+        await store.getTasks('user-0', FILTERS['search (rare)']!)
+        const unindexed = events.at(-1)!
+        const control = scanRows(await explainAnalyze(logged, unindexed.sql, unindexed.parameters ?? []))
+        expect(control.reduce((sum, scan) => sum + scan.rows, 0)).toBeGreaterThan(MAX_ROWS_TOUCHED)
+
+        // every shape's first page, a later page of each but the rare term's (one page), two null-tail pages
+        expect(touched).toHaveLength(5 * 2 * (Object.keys(FILTERS).length * 2 - 1) + 2)
+        const over = touched.filter((entry) => entry.rows > MAX_ROWS_TOUCHED)
+        expect(over).toEqual([])
+      } finally {
+        await logged.destroy()
+      }
+    }, 600_000)
+  },
+  { only: ['postgres'] },
+)

@@ -1,0 +1,68 @@
+import { sql } from 'kysely'
+import { expect, test } from 'vitest'
+import type { Task, TaskQuery, TaskStore } from '../../src/index.js'
+import { SEARCH_WINDOW } from '../../src/stores/task-listing.js'
+import { describeEachBackend } from '../support/backends.js'
+import { storeFixture } from '../support/fixtures.js'
+
+async function walk(tasks: TaskStore, userId: string, query: TaskQuery): Promise<Task[]> {
+  const seen: Task[] = []
+  let cursor: string | undefined
+  for (let pages = 0; pages < 100; pages++) {
+    const page = await tasks.getTasks(userId, { ...query, cursor })
+    seen.push(...page.items)
+    if (!page.nextCursor) return seen
+    cursor = page.nextCursor
+  }
+  throw new Error('pagination did not end')
+}
+
+const FILLERS = SEARCH_WINDOW + 500
+
+// pg-mem lists with a plain filtered query (no window to read past) and cannot run the bulk insert below.
+const WINDOWED = ['embedded', 'postgres', 'pgbouncer', 'neon'] as const
+
+describeEachBackend(
+  'search past the rows read in order',
+  (context) => {
+    test('a term too rare to fill a page in the first rows still finds every match, in order, across pages', async () => {
+      const { db, schema } = context()
+      const { tasks, alice } = await storeFixture(db)
+      // Matches near the start, in the middle and past the first window of rows, in every sort's order.
+      await sql`
+      insert into ${sql.id(schema, 'tasks')} (user_id, title, description, priority, completed, completed_at, created_at, updated_at)
+      select ${alice.id}, case when g in (7, ${FILLERS / 2}, ${FILLERS - 3}) then 'Find the Needle ' || g else 'filler ' || g end,
+             case when g = ${FILLERS - 300} then 'a needle here' end, 1 + g % 5, g % 2 = 0,
+             case when g % 2 = 0 then timestamptz '2024-01-01' + g * interval '1 minute' end,
+             timestamptz '2023-01-01' + g * interval '1 minute', timestamptz '2023-06-01' + g * interval '1 minute'
+      from generate_series(1, ${FILLERS}) g`.execute(db)
+      const all = await walk(tasks, alice.id, { limit: 100 })
+      expect(all).toHaveLength(FILLERS)
+      const needles = all.filter((task) => /needle/i.test(`${task.title} ${task.description ?? ''}`))
+      expect(needles).toHaveLength(4)
+
+      for (const sort of ['createdAt', 'updatedAt', 'priority', 'title', 'completedAt'] as const) {
+        for (const order of ['asc', 'desc'] as const) {
+          const expected = (await walk(tasks, alice.id, { sort, order, limit: 100 })).filter((task) =>
+            needles.some((needle) => needle.id === task.id),
+          )
+          for (const filter of [{}, { completed: true }, { priority: 3 }] as TaskQuery[]) {
+            const matching = expected.filter(
+              (task) =>
+                (filter.completed === undefined || task.completed === filter.completed) &&
+                (filter.priority === undefined || task.priority === filter.priority),
+            )
+            const found = await walk(tasks, alice.id, { ...filter, sort, order, search: 'NEEDLE', limit: 1 })
+            expect({ sort, order, filter, ids: found.map((task) => task.id) }).toEqual({
+              sort,
+              order,
+              filter,
+              ids: matching.map((task) => task.id),
+            })
+          }
+        }
+      }
+    })
+  },
+  { only: WINDOWED },
+)
