@@ -1,90 +1,30 @@
-import type { ConnectionOptions } from 'node:tls'
 import { type Dialect, Kysely, PostgresDialect } from 'kysely'
 import { ConfigError } from '../errors/index.js'
 import { type DatabaseTarget, targetOfConnectionString } from '../tracing/database-target.js'
-import { type PoolOptions, resolveConnectionOptions } from './connection-options.js'
+import { resolveConnectionOptions } from './connection-options.js'
 import { attachToDatabase } from './database-attachments.js'
 import { DatabaseLifecycle } from './database-lifecycle.js'
+import type { DatabaseOptions } from './database-options.js'
 import { checkSchemaName, DEFAULT_SCHEMA } from './database-schema.js'
 import { createDirectQuery } from './direct-query.js'
 import type { GuardedPool } from './discard-broken-clients.js'
 import { GuardedDialect } from './guarded-dialect.js'
 import { hostLabelOf, parseHostList } from './host-list.js'
 import { createMultiHostPool } from './multi-host-pool.js'
-import { createNeonPool, type NeonSettings } from './neon-pool.js'
+import { createNeonPool } from './neon-pool.js'
 import { createPgPool, openPgPool } from './pg-pool.js'
-import { createQueryReporter, kyselyLog, type QueryLogEvent, type QueryReporter } from './query-reporter.js'
+import { createQueryReporter, kyselyLog, type QueryReporter } from './query-reporter.js'
 import { rememberSecretsOf } from './redaction.js'
 import { resolveReplicaOptions } from './replica-options.js'
-import { type ReadConsistency, type ReplicaEndpoint, ReplicaRouter } from './replica-router.js'
-import type { RetryOptions } from './retry-policy.js'
+import { type ReplicaEndpoint, ReplicaRouter } from './replica-router.js'
 import type { Database } from './taskstore-database.js'
 import { resolveTls } from './tls-config.js'
 
 export type { PoolOptions } from './connection-options.js'
+export type { DatabaseOptions } from './database-options.js'
 export type { QueryLogEvent } from './query-reporter.js'
 export type { ReadConsistency } from './replica-router.js'
 export type { Database } from './taskstore-database.js'
-
-/** Options of {@link createDatabase}. */
-export interface DatabaseOptions {
-  /**
-   * A postgres:// URL. Defaults to `process.env.DATABASE_URL`. With driver
-   * `'pg'` it may name several hosts, as libpq does
-   * (`postgres://u@h1:5432,h2:5433/db?target_session_attrs=read-write`):
-   * each new connection is checked for its role and the first fitting host
-   * in order is used. `target_session_attrs` is `read-write` (the default
-   * with several hosts), `any`, `read-only`, `primary`, `standby` or
-   * `prefer-standby`.
-   */
-  readonly connectionString?: string
-  /** `'pg'` (node-postgres over TCP, default) or `'neon'` (`@neondatabase/serverless` over WebSockets). */
-  readonly driver?: 'pg' | 'neon'
-  /** Any Kysely dialect, used instead of a connection string (PGlite, pg-mem, a host's own). */
-  readonly dialect?: Dialect
-  /** The Postgres schema taskstore's tables live in. Default `public`. */
-  readonly schema?: string
-  readonly pool?: PoolOptions
-  readonly retry?: RetryOptions
-  /** Node TLS options (a CA certificate, say), merged with what `sslmode` asks for. */
-  readonly ssl?: boolean | ConnectionOptions
-  /** Settings for the Neon driver (`wsProxy`, `webSocketConstructor`, `useSecureWebSocket`, …). */
-  readonly neon?: NeonSettings
-  /**
-   * Server-side limit for any one statement, in milliseconds, on a direct
-   * connection (either driver). Poolers such as PgBouncer refuse it, which is
-   * a `ConfigError`: set it on the role instead (`ALTER ROLE … SET statement_timeout`).
-   */
-  readonly statementTimeoutMs?: number
-  /**
-   * Receives one event per query. A hook that throws or returns a rejected
-   * promise never breaks the query or the process.
-   */
-  readonly log?: (event: QueryLogEvent) => void
-  /**
-   * Include bound parameters, and the values in the server's error detail
-   * (`Key (email)=(…)`), in log events. Default false: they may hold
-   * personal data. Password hashes are never included.
-   */
-  readonly logParameters?: boolean
-  /**
-   * Connection strings of read replicas (driver `'pg'`). Store reads made
-   * outside a transaction may be served by one; writes, `verifyPassword`,
-   * migrations, transactions and a host's own queries go to the primary.
-   */
-  readonly replicas?: readonly string[]
-  /**
-   * `'read-your-writes'` (default): a read for a user sees every write for
-   * that user made through this database, and never goes back in time;
-   * `'primary'`: replicas unused; `'eventual'`: any replica not lagging
-   * more than `maxReplicaLagMs`.
-   */
-  readonly readConsistency?: ReadConsistency
-  /** How long a read waits for a replica to catch up before the primary serves it. Default 50 ms. */
-  readonly replicaWaitMs?: number
-  /** A replica further behind than this is passed over, and tried again later. Default 5,000 ms. */
-  readonly maxReplicaLagMs?: number
-}
 
 /**
  * Opens a Kysely database for taskstore: node-postgres, the Neon serverless

@@ -1,4 +1,4 @@
-import type { PoolOptions } from './create-database.js'
+import type { PoolOptions } from './connection-options.js'
 import type { ResolvedTls } from './tls-config.js'
 
 /** What both drivers need to open a pool. */

@@ -1,4 +1,4 @@
-import type { Kysely, QueryResult } from 'kysely'
+import type { QueryResult } from 'kysely'
 import type { DatabaseTarget } from '../tracing/database-target.js'
 import type { DirectQuery } from './direct-query.js'
 import {

@@ -1,6 +1,6 @@
 import { type Kysely, sql } from 'kysely'
-import type { Database } from '../db/create-database.js'
 import { schemaOf } from '../db/database-schema.js'
+import type { Database } from '../db/taskstore-database.js'
 import type { QueryRunner } from './query-runner.js'
 import { placeholder, QueryTemplate } from './query-template.js'
 import type { TaskCounts } from './task.js'

@@ -1,6 +1,5 @@
 import { timestamptzText } from '../db/timestamptz-text.js'
 import { ValidationError } from '../errors/index.js'
-import { codePointLength, MAX_INTEGER, TITLE_LENGTH } from '../validation/index.js'
 import {
   CURSOR_VERSION,
   EARLIEST_TIMESTAMPTZ_MS,
@@ -9,7 +8,8 @@ import {
   KEY_KIND,
   LATEST_DATE_MS,
   YEAR_ONE_MS,
-} from './cursor-format.js'
+} from '../validation/cursor-format.js'
+import { codePointLength, MAX_INTEGER, TITLE_LENGTH } from '../validation/index.js'
 import type { TaskSort } from './task.js'
 
 /**

@@ -218,29 +218,15 @@ function orderedRange(
     Task
   >
   if (shape.byUser) query = query.where('user_id', '=', placeholder<string>('userId'))
-  if (range.completed !== undefined) {
-    query = query.where(
-      'completed',
-      '=',
-      range.completed === 'bound' ? placeholder<boolean>('completed') : sql.lit(range.completed),
-    )
-  } else if (shape.completed) {
-    query = query.where('completed', '=', placeholder<boolean>('completed'))
-  }
+  query = filterEquals(query, 'completed', range.completed, shape.completed)
   if (range.priority === 'bound' && shape.sort === 'priority' && shape.orderedSubqueries) {
     // Equality would tell the planner the sort key is constant, leaving `id` as the order, which the primary
     // key also holds: walking it and skipping other users' tasks read 400,000 rows for a page. A range of
     // one value keeps the order on (priority, id), which only the filtered index holds.
     const value = placeholder<number>('priority')
     query = query.where('priority', '>=', value).where('priority', '<=', value)
-  } else if (range.priority !== undefined) {
-    query = query.where(
-      'priority',
-      '=',
-      range.priority === 'bound' ? placeholder<number>('priority') : sql.lit(range.priority),
-    )
-  } else if (shape.priority) {
-    query = query.where('priority', '=', placeholder<number>('priority'))
+  } else {
+    query = filterEquals(query, 'priority', range.priority, shape.priority)
   }
   if (shape.search) query = query.where((eb) => searchCondition(eb, shape.likeEscape))
   if (range.part === 'completed') query = query.where(column, 'is not', null)
@@ -274,6 +260,23 @@ function orderedRange(
  * `(2, 1) < (1, 2)` true), so it gets `col <= v and (col < v or id < i)`,
  * which means the same for a non-null `col`.
  */
+type TaskQueryBuilder = SelectQueryBuilder<Database, 'tasks', Task>
+
+/**
+ * Narrows to `column = value`: a value the range fixes (`sql.lit`, so the
+ * planner picks that range's index), the caller's bound filter (`'bound'`,
+ * or `bound` with no range value), or no condition at all.
+ */
+function filterEquals(
+  query: TaskQueryBuilder,
+  column: 'completed' | 'priority',
+  fixed: 'bound' | boolean | number | undefined,
+  bound: boolean,
+): TaskQueryBuilder {
+  if (fixed === 'bound' || (fixed === undefined && bound)) return query.where(column, '=', placeholder<never>(column))
+  return fixed === undefined ? query : query.where(column, '=', sql.lit(fixed) as never)
+}
+
 function keysetCondition(eb: Builder, column: SortColumn, before: '<' | '>', rowComparison: boolean) {
   const afterValue = placeholder<never>('afterValue')
   const afterId = placeholder<number>('afterId')

@@ -52,3 +52,93 @@ export interface TaskCounts {
   completed: number
   pending: number
 }
+
+/** Reads and writes one user's tasks; every method is scoped to `userId`. */
+export interface TaskStore {
+  /**
+   * Adds a task for the user.
+   * @throws {ValidationError} on bad input. {NotFoundError} when the user does not exist.
+   * @example
+   * ```ts
+   * const task = await tasks.createTask(userId, { title: 'Buy milk', priority: 2 })
+   * ```
+   */
+  createTask(
+    userId: string,
+    input: { title: string; description?: string | null; priority?: number; completed?: boolean },
+  ): Promise<Task>
+  /**
+   * Returns one of the user's tasks.
+   * @throws {NotFoundError} no such task. {ForbiddenError} it belongs to another user.
+   * @example
+   * ```ts
+   * const task = await tasks.getTask(userId, 42)
+   * ```
+   */
+  getTask(userId: string, taskId: number): Promise<Task>
+  /**
+   * Lists the user's tasks, one keyset page at a time.
+   * @throws {ValidationError} on a bad query or a cursor from another listing.
+   * @example
+   * ```ts
+   * let page = await tasks.getTasks(userId, { completed: false, limit: 20 })
+   * while (page.nextCursor) page = await tasks.getTasks(userId, { completed: false, limit: 20, cursor: page.nextCursor })
+   * ```
+   */
+  getTasks(userId: string, query?: TaskQuery): Promise<Page<Task>>
+  /**
+   * Changes some fields of a task; `description: null` clears it.
+   * @throws {ValidationError} on an empty patch or unknown keys. {NotFoundError}. {ForbiddenError}.
+   * @example
+   * ```ts
+   * const task = await tasks.updateTask(userId, 42, { title: 'Buy oat milk', completed: true })
+   * ```
+   */
+  updateTask(
+    userId: string,
+    taskId: number,
+    patch: { title?: string; description?: string | null; priority?: number; completed?: boolean },
+  ): Promise<Task>
+  /**
+   * Deletes a task and returns it as it was.
+   * @throws {NotFoundError}. {ForbiddenError}.
+   * @example
+   * ```ts
+   * const removed = await tasks.deleteTask(userId, 42)
+   * ```
+   */
+  deleteTask(userId: string, taskId: number): Promise<Task>
+  /**
+   * Flips `completed` in one atomic statement and returns the task after the flip.
+   * @throws {NotFoundError}. {ForbiddenError}.
+   * @example
+   * ```ts
+   * const { completed, completedAt } = await tasks.toggleComplete(userId, 42)
+   * ```
+   */
+  toggleComplete(userId: string, taskId: number): Promise<Task>
+  /**
+   * Counts the user's tasks.
+   * @example
+   * ```ts
+   * const { total, completed, pending } = await tasks.countTasks(userId)
+   * ```
+   */
+  countTasks(userId: string): Promise<TaskCounts>
+  /**
+   * Deletes the user's completed tasks and returns how many went.
+   * @example
+   * ```ts
+   * const removed = await tasks.clearCompleted(userId)
+   * ```
+   */
+  clearCompleted(userId: string): Promise<number>
+  /**
+   * Admin and debugging: lists every user's tasks, optionally one user's.
+   * @example
+   * ```ts
+   * const page = await tasks.listAllTasks({ sort: 'updatedAt', limit: 100 })
+   * ```
+   */
+  listAllTasks(query?: AllTasksQuery): Promise<Page<Task>>
+}

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { maxCursorLength } from '../stores/cursor-format.js'
+import { maxCursorLength } from './cursor-format.js'
 import { userIdSchema } from './id-schemas.js'
 import { notAnObjectError } from './object-error.js'
 import { boundedText } from './text-rules.js'

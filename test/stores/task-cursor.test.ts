@@ -1,6 +1,5 @@
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
-import { maxCursorLength } from '../../src/stores/cursor-format.js'
 import {
   cursorScope,
   decodeCursor,
@@ -10,6 +9,7 @@ import {
   POSTGRES_TIMES,
   positionParameter,
 } from '../../src/stores/task-cursor.js'
+import { maxCursorLength } from '../../src/validation/cursor-format.js'
 import { MAX_CURSOR_LENGTH, MAX_INTEGER, parseTaskQuery, taskQuerySchema } from '../../src/validation/index.js'
 
 // Strings of units that collide with the tags and lengths the hash feeds (1–6), so dropping either shows.

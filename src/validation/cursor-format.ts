@@ -1,4 +1,4 @@
-import { MAX_INTEGER } from '../validation/id-schemas.js'
+import { MAX_INTEGER } from './id-schemas.js'
 
 /**
  * The layout of a task cursor, `v1.<scope>.<key>.<id>.<check>`, shared by
