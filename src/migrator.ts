@@ -6,6 +6,7 @@ import { capabilitiesOf, type DatabaseCapabilities } from './db/database-capabil
 import { checkSchemaName, SCHEMA_NAME, schemaOf } from './db/database-schema.js'
 import { safeMessage, withoutErrorDetail } from './db/error-detail.js'
 import { MigrationError, TaskstoreError } from './errors/index.js'
+import { QuerySpanPlugin } from './tracing/query-span-plugin.js'
 import { databaseAttributes, withCallSpan } from './tracing/tracing.js'
 
 // Kysely's Migrator layout, so the tables read the same to anyone who knows it;
@@ -140,9 +141,10 @@ export async function runMigrations(
   const can = capabilitiesOf(db)
   const context: MigrationContext = { schema, supportsTriggers: can.triggers, supportsExtensions: can.extensions }
   let running: string | null = null
+  const querySpans = new QuerySpanPlugin(db.withoutPlugins(), schema)
   try {
     // Without the host's plugins: every statement here names its schema itself.
-    const base = db.withoutPlugins()
+    const base = db.withoutPlugins().withPlugin(querySpans)
     const run = async (trx: Kysely<any>): Promise<MigrationRun> => {
       // Held until commit or rollback and released by the server with the
       // transaction, on the one connection the transaction runs on: safe
@@ -194,6 +196,7 @@ export async function runMigrations(
       : base.transaction()
     return await transaction.execute(run)
   } catch (error) {
+    querySpans.failPending(error)
     throw asMigrationError(error, running, running ? `Migration ${running} failed` : 'Migrating failed')
   }
 }

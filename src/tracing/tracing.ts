@@ -151,14 +151,18 @@ export class QueryTracer {
   readonly #statements = new Map<string, { readonly summary: QuerySummary; readonly attributes: Attributes }>()
   #shared: Attributes | undefined
 
-  constructor(db: Kysely<any>) {
+  readonly #schema: string | undefined
+
+  /** `schema` names the namespace when `db` does not (the migrator's statements name their schema themselves). */
+  constructor(db: Kysely<any>, schema?: string) {
     this.#db = db
+    this.#schema = schema
     void loadTelemetryApi()
   }
 
   #describe(sql: string): { summary: QuerySummary; attributes: Attributes } {
     const summary = summarizeQuery(sql)
-    this.#shared ??= databaseAttributes(this.#db)
+    this.#shared ??= databaseAttributes(this.#db, this.#schema ?? schemaOf(this.#db))
     const attributes: Attributes = {
       ...this.#shared,
       'db.operation.name': summary.operation,

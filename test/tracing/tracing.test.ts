@@ -2,8 +2,10 @@ import { metrics, context as otelContext, SpanKind, SpanStatusCode, trace } from
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
 import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics'
 import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace'
+import { type Kysely, sql } from 'kysely'
 import { afterAll, beforeAll, expect, test } from 'vitest'
 import { createTaskStore, createUserStore, migrateToLatest } from '../../src/index.js'
+import { runMigrations } from '../../src/migrator.js'
 import { describeEachBackend, uniqueSchema } from '../support/backends.js'
 import { expectCode, TEST_SCRYPT } from '../support/fixtures.js'
 
@@ -175,7 +177,7 @@ describeEachBackend('tracing', (context) => {
     expect(value.sum / value.count).toBeLessThan(10)
   })
 
-  test('a migration run is one span with a span for each step it applies', async () => {
+  test('a migration run is one span with a span for each step it applies, and its queries beneath them', async () => {
     const { db } = context()
     const schema = uniqueSchema('traced')
     await startRecording()
@@ -185,6 +187,37 @@ describeEachBackend('tracing', (context) => {
     const steps = childrenOf(run).filter((span) => span.name === 'taskstore.migration')
     expect(steps.map((step) => step.attributes['taskstore.migration.name'])).toEqual(applied)
     expect(applied.length).toBeGreaterThan(0)
+    const [createUsers] = steps
+    const queries = childrenOf(createUsers!)
+    expect(queries.map((query) => query.name)).toContain('CREATE')
+    for (const query of queries) {
+      expect(query.kind).toBe(SpanKind.CLIENT)
+      expect(query.attributes['db.namespace']).toBe(run.attributes['db.namespace'])
+    }
+    // the run's own bookkeeping (its lock, the migration table) is traced under the run
+    expect(childrenOf(run).some((span) => span.kind === SpanKind.CLIENT)).toBe(true)
+  })
+
+  test('a failing migration step ends its query spans as errors', async () => {
+    const { db } = context()
+    const schema = uniqueSchema('failing')
+    await startRecording()
+    const failing = {
+      description: 'reads a table that does not exist',
+      up: async (trx: Kysely<any>) => {
+        await sql`select 1`.execute(trx)
+        await sql`select * from no_such_table_anywhere`.execute(trx)
+      },
+      down: async () => {},
+    }
+    await expect(runMigrations(db, 'latest', { schema }, [['0001_failing', failing]])).rejects.toMatchObject({
+      code: 'migration',
+    })
+    const step = (await finishedSpans()).find((span) => span.name === 'taskstore.migration')!
+    expect(step.status.code).toBe(SpanStatusCode.ERROR)
+    const queries = childrenOf(step)
+    expect(queries.map((query) => query.status.code)).toEqual([SpanStatusCode.UNSET, SpanStatusCode.ERROR])
+    expect(queries[1]!.attributes['error.type']).toBeDefined()
   })
 })
 
