@@ -9,7 +9,7 @@ import {
   migrateToLatest,
 } from '../../src/index.js'
 import { type ReplicationPair, replicationUnavailableReason, startReplicationPair } from '../support/replication.js'
-import { freePort } from '../support/throwaway-server.js'
+import { freePort, waitFor } from '../support/throwaway-server.js'
 import { SecretWitness } from './secret-scan.js'
 
 const skip = replicationUnavailableReason()
@@ -118,6 +118,26 @@ test.skipIf(skip !== null)(
   },
 )
 
+/**
+ * Turns the primary read-only for new transactions, or back. The postmaster
+ * signals every server process once it has read the new setting, which a
+ * new connection then shows; pooled ones take it before their next statement.
+ */
+async function setPrimaryReadOnly(on: boolean): Promise<void> {
+  await pair.primary.query(
+    on ? 'alter system set default_transaction_read_only = on' : 'alter system reset default_transaction_read_only',
+  )
+  await pair.primary.query('select pg_reload_conf()')
+  await waitFor(
+    async () => {
+      const [row] = (await pair.primary.query('show default_transaction_read_only')) as Record<string, string>[]
+      if (row?.default_transaction_read_only !== (on ? 'on' : 'off')) throw new Error('not applied yet')
+    },
+    5_000,
+    'The primary taking default_transaction_read_only',
+  )
+}
+
 test.skipIf(skip !== null)(
   `${because}a pooled connection whose server turned read-only is discarded, and the next write goes to the host that takes writes`,
   async () => {
@@ -125,8 +145,7 @@ test.skipIf(skip !== null)(
     const tasks = createTaskStore(db)
     const user = await createUserStore(db).createUser({ email: `readonly-${Date.now()}@example.com` })
     await tasks.createTask(user.id, { title: 'before' })
-    await pair.primary.query('alter system set default_transaction_read_only = on')
-    await pair.primary.query('select pg_reload_conf()')
+    await setPrimaryReadOnly(true)
     try {
       // the pooled connection answers 25006 once and is dropped; the new ones find no read-write host
       const failure = await tasks.createTask(user.id, { title: 'refused' }).catch((error: unknown) => error)
@@ -135,8 +154,7 @@ test.skipIf(skip !== null)(
       expect(again).toBeInstanceOf(DatabaseUnavailableError)
       expect((again as Error).message).toMatch(/read-only primary/)
     } finally {
-      await pair.primary.query('alter system reset default_transaction_read_only')
-      await pair.primary.query('select pg_reload_conf()')
+      await setPrimaryReadOnly(false)
     }
     expect((await tasks.createTask(user.id, { title: 'after' })).title).toBe('after')
     const titles = await pair.primary.query(
