@@ -53,7 +53,8 @@ const RETRY_AFTER_MS = 1_000
 const REFRESH_MS = 100
 const POLL_MS = 5
 // How long the first write waiting for a WAL position waits before the reading starts; writes meanwhile share it.
-const SAMPLE_DELAY_MS = 2
+// At 2 ms the readings competed with the writes themselves (+16 % write p50 in the bench); at 10 ms, +1–2 %.
+const SAMPLE_DELAY_MS = 10
 const UNKNOWN = UNKNOWN_POSITION
 
 interface ReplicaState {
