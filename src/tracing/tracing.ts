@@ -4,7 +4,7 @@ import { attachmentsOf } from '../db/database-attachments.js'
 import { schemaOf } from '../db/database-schema.js'
 import type { DatabaseTarget } from './database-target.js'
 import { type QuerySummary, summarizeQuery } from './query-summary.js'
-import { errorType, markFailed, sqlStateIn } from './span-errors.js'
+import { markFailed } from './span-errors.js'
 import { loadTelemetryApi, type TelemetryApi, telemetryApi } from './telemetry-api.js'
 
 const INSTRUMENTATION = 'taskstore'
@@ -206,14 +206,9 @@ export class QueryTracer {
           durations?.record(seconds, attributes)
           return
         }
-        markFailed(api, span, error)
+        const failure = markFailed(api, span, error)
         span.end()
-        const status = sqlStateIn(error)
-        durations?.record(seconds, {
-          ...attributes,
-          'error.type': errorType(error, status),
-          ...(status && { 'db.response.status_code': status }),
-        })
+        durations?.record(seconds, { ...attributes, ...failure })
       },
     }
   }

@@ -214,11 +214,14 @@ test.skipIf(skip !== null)(
     otelContext.setGlobalContextManager(contextManager)
     trace.setGlobalTracerProvider(provider)
     try {
-      const db = open()
-      const tasks = createTaskStore(db)
-      const seed = await tasks.createTask(userIds[1]!, { title: 'traced on the replica' })
+      // written through another database, so this one holds no pending write for the user to wait out
+      const seed = await createTaskStore(open({ readConsistency: 'primary' })).createTask(userIds[1]!, {
+        title: 'traced on the replica',
+      })
       await pair.waitForReplay()
+      const tasks = createTaskStore(open())
       await tasks.getTask(userIds[1]!, seed.id)
+      await tasks.createTask(userIds[2]!, { title: 'traced on the primary' })
       await provider.forceFlush()
       const queries = spans.getFinishedSpans().filter((span) => span.kind === SpanKind.CLIENT)
       const write = queries.find((span) => span.name === 'INSERT tasks')

@@ -110,6 +110,14 @@ describeEachBackend('tracing', (context) => {
     expect(query!.attributes['error.type']).toBe('ConflictError')
     // pg-mem raises no SQLSTATE for a unique violation
     if (backend !== 'memory') expect(query!.attributes['db.response.status_code']).toBe('23505')
+    const { resourceMetrics } = await reader.collect()
+    const failedPoints = resourceMetrics.scopeMetrics
+      .flatMap((scope) => scope.metrics)
+      .filter((metric) => metric.descriptor.name === 'db.client.operation.duration')
+      .flatMap((metric) => metric.dataPoints.map((point) => point.attributes))
+      .filter((attributes) => attributes['error.type'] === 'ConflictError')
+    expect(failedPoints.length).toBeGreaterThan(0)
+    if (backend !== 'memory') expect(failedPoints[0]!['db.response.status_code']).toBe('23505')
 
     await startRecording()
     await expectCode(tasks.getTask('no-such-user', 2_000_000), 'not_found')
