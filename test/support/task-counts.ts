@@ -70,3 +70,22 @@ export async function settlesWithoutWaiting(
   }
   throw new Error(`the statement neither finished nor waited on a lock within ${timeoutMs} ms`)
 }
+
+/**
+ * PostgreSQL's reason for cancelling a SERIALIZABLE transaction that commits
+ * while a pivot reading its writes is already committing. A transaction
+ * that only inserts can fail for this reason alone, with or without the
+ * count triggers.
+ */
+export const PREPARED_PIVOT_REASON = 'Canceled on commit attempt with conflict in from prepared pivot.'
+
+/** The "Reason code" PostgreSQL gave for a serialization failure (40001) in the error's cause chain. */
+export function serializationFailureReason(error: unknown): string | undefined {
+  for (let current = error as { code?: unknown; detail?: unknown; cause?: unknown } | undefined; current; ) {
+    if (current.code === '40001' && typeof current.detail === 'string') {
+      return current.detail.replace(/^Reason code: /, '')
+    }
+    current = current.cause as typeof current | undefined
+  }
+  return undefined
+}

@@ -178,6 +178,8 @@ export interface ThrowawayServerOptions {
   readonly passwordRole?: boolean
   /** Let the superuser open replication connections over loopback (for a streaming standby). */
   readonly replication?: boolean
+  /** More `postgresql.conf` lines, such as `max_prepared_transactions = 4`. */
+  readonly settings?: readonly string[]
 }
 
 /**
@@ -235,6 +237,7 @@ export async function startThrowawayServer(options: ThrowawayServerOptions = {})
     'fsync = off',
     'max_connections = 50',
     `password_encryption = 'scram-sha-256'`,
+    ...(options.settings ?? []),
   ]
   if (options.tls) {
     certificates = await makeCertificates(account, root)
