@@ -4,6 +4,7 @@ import * as touchUpdatedAt from './0003_touch_updated_at.js'
 import * as taskCounts from './0004_task_counts.js'
 import * as taskCountDeltas from './0005_task_count_deltas.js'
 import * as listingIndexes from './0006_listing_indexes.js'
+import * as countIndex from './0007_count_index.js'
 import type { TaskstoreMigration } from './migration.js'
 
 export type { MigrationContext, TaskstoreMigration } from './migration.js'
@@ -19,4 +20,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Taskst
   ['0004_task_counts', taskCounts],
   ['0005_task_count_deltas', taskCountDeltas],
   ['0006_listing_indexes', listingIndexes],
+  ['0007_count_index', countIndex],
 ]

@@ -1,4 +1,5 @@
 import type { IBackup, IMemoryDb, IPreparedQuery } from 'pg-mem'
+import { IndexCounts } from './index-counts.js'
 import { parameterText } from './parameter-text.js'
 import {
   captureSequences,
@@ -55,7 +56,9 @@ interface OpenTransaction {
  *
  * pg-mem parses and plans every statement it is given, which is most of its
  * time per call; a statement with parameters is prepared once per SQL text
- * and only bound after that, until the schema changes.
+ * and only bound after that, until the schema changes. A statement that only
+ * counts rows by equalities an index covers is answered from the index
+ * ({@link IndexCounts}).
  *
  * @example
  * ```ts
@@ -76,6 +79,7 @@ export class MemoryEngine {
   // Prepared statements by SQL text, for the current database and schema; null when pg-mem cannot prepare one.
   readonly #prepared = new Map<string, IPreparedQuery | null>()
   readonly #templates = new StatementTemplates()
+  readonly #counts = new IndexCounts()
 
   constructor(create: MemoryDbFactory) {
     this.#create = create
@@ -122,6 +126,8 @@ export class MemoryEngine {
     try {
       const dropped = DROP_SCHEMA.exec(sql)
       if (dropped) return dropSchemaStatement(mem, identifier(dropped[2]!), dropped[1] !== undefined)
+      const counted = mem === this.#mem ? this.#counts.answer(mem, sql, parameters) : null
+      if (counted) return { command: 'SELECT', rowCount: 1, rows: [counted] }
       const prepared = parameters.length > 0 ? this.#prepare(mem, sql, parameters) : null
       const result = keepIssuedValues(mem, () => {
         if (prepared) return prepared.bind(parameters.map(parameterValue)).executeAll()

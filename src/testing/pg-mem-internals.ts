@@ -183,3 +183,70 @@ export function compareTimestampsFast(
     return a instanceof Date && b instanceof Date ? a.getTime() < b.getTime() : doLt.call(this, a, b)
   }
 }
+
+interface InternalEvaluator {
+  readonly id?: string
+  readonly hash: string
+  readonly type: { readonly primary: string }
+}
+
+interface InternalIndex {
+  readonly expressions: readonly InternalEvaluator[]
+  readonly predicate?: unknown
+  stats(data: InternalData, key: unknown[]): { readonly count: number } | null
+}
+
+interface InternalTable {
+  readonly type: string
+  readonly selection: { getColumn(name: string, nullIfNotFound: true): InternalEvaluator | null }
+  readonly indexByHashAndName: Map<string, Map<string, { readonly index: InternalIndex }>>
+}
+
+/** An index over plain columns, which can say how many rows it holds under one key. */
+export interface ColumnIndex {
+  /** The indexed columns, in the index's order. */
+  readonly columns: readonly string[]
+  /** How many rows have exactly `key` (one value per column, in order) in the database as it is now. */
+  count(key: unknown[]): number
+}
+
+/** The parts of a table a statement can be answered from. */
+export interface TableIndexes {
+  /** The pg-mem type of a column (`text` for `varchar(n)` too, `bool`, …), or null when there is no such column. */
+  columnType(name: string): string | null
+  /** Every index without a predicate whose every expression is a plain column. */
+  readonly indexes: readonly ColumnIndex[]
+}
+
+/**
+ * The table `schema.name` (or `name` found on the search path, as an
+ * unqualified name in a statement is), with its column indexes; null when
+ * there is no such table. Each index reads the data afresh on every count,
+ * so it stays right through writes and rollbacks, but the list is the
+ * schema as it is now: ask again after any DDL (pg-mem does not even
+ * announce a dropped index).
+ */
+export function tableIndexes(mem: IMemoryDb, schema: string | undefined, name: string): TableIndexes | null {
+  const db = internals(mem) as InternalDb & {
+    readonly public: { getObject(name: { name: string; schema?: string }, options: object): unknown }
+  }
+  const table = db.public.getObject({ name, schema }, { nullIfNotFound: true }) as InternalTable | null
+  if (table?.type !== 'table') return null
+  const column = (columnName: string) => table.selection.getColumn(columnName, true)
+  const indexes: ColumnIndex[] = []
+  for (const byName of table.indexByHashAndName.values()) {
+    for (const { index } of byName.values()) {
+      if (index.predicate) continue
+      const columns = index.expressions.map((expression) =>
+        expression.id !== undefined && column(expression.id)?.hash === expression.hash ? expression.id : null,
+      )
+      if (columns.some((columnName) => columnName === null)) continue
+      indexes.push({
+        columns: columns as string[],
+        // The database's data is replaced on a restore: read it at each count.
+        count: (key) => index.stats(db.data, key)?.count ?? 0,
+      })
+    }
+  }
+  return { columnType: (columnName) => column(columnName)?.type.primary ?? null, indexes }
+}

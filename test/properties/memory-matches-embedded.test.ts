@@ -1,5 +1,5 @@
 import fc from 'fast-check'
-import { type Kysely, PGliteDialect, type Transaction } from 'kysely'
+import { type Kysely, PGliteDialect, sql, type Transaction } from 'kysely'
 import { afterAll, beforeAll, expect, test } from 'vitest'
 import {
   createDatabase,
@@ -36,6 +36,12 @@ const call = fc.oneof(
   fc.record({ op: fc.constant('deleteTask' as const), user: userIndex, task: taskId }),
   fc.record({ op: fc.constant('clearCompleted' as const), user: userIndex }),
   fc.record({ op: fc.constant('count' as const), user: userIndex }),
+  // The host's own SQL through the same Kysely instance
+  fc.record({ op: fc.constant('rawInsert' as const), user: userIndex, completed: fc.boolean() }),
+  fc.record({ op: fc.constant('rawFlip' as const), task: taskId }),
+  fc.record({ op: fc.constant('rawMove' as const), user: userIndex, task: taskId }),
+  fc.record({ op: fc.constant('rawDeleteCompleted' as const), user: userIndex }),
+  fc.record({ op: fc.constant('rawTruncate' as const) }),
 )
 type Call = typeof call extends fc.Arbitrary<infer T> ? T : never
 
@@ -61,10 +67,17 @@ function userShape(user: User) {
   return rest
 }
 
-async function perform(db: Kysely<Database>, action: Call): Promise<Outcome> {
+async function perform(db: Kysely<Database>, schema: string, action: Call): Promise<Outcome> {
+  if (action.op.startsWith('raw')) {
+    // pg-mem's errors have no SQLSTATE: that a statement failed is what both must agree on.
+    return performRaw(db, schema, action).then(
+      (ok) => ({ ok }),
+      () => ({ error: 'raw statement failed' }),
+    )
+  }
   const users = createUserStore(db)
   const tasks = createTaskStore(db)
-  const userId = USER_IDS[action.user]!
+  const userId = USER_IDS['user' in action ? action.user : 0]!
   try {
     switch (action.op) {
       case 'createUser':
@@ -89,15 +102,68 @@ async function perform(db: Kysely<Database>, action: Call): Promise<Outcome> {
   } catch (error) {
     return { error: (error as { code?: string }).code ?? String(error) }
   }
+  throw new Error(`unknown call ${action.op}`)
+}
+
+/** Runs a raw SQL call and returns how many rows it changed. */
+async function performRaw(db: Kysely<Database>, schema: string, action: Call): Promise<unknown> {
+  const changed = (result: { numUpdatedRows?: bigint; numDeletedRows?: bigint }) =>
+    Number(result.numUpdatedRows ?? result.numDeletedRows)
+  switch (action.op) {
+    case 'rawInsert':
+      return (
+        await db
+          .insertInto('tasks')
+          .values({
+            user_id: USER_IDS[action.user]!,
+            title: 'raw',
+            completed: action.completed,
+            completed_at: action.completed ? sql<Date>`now()` : null,
+          })
+          .returning('id')
+          .execute()
+      ).map((row) => row.id)
+    case 'rawFlip':
+      return changed(
+        await db
+          .updateTable('tasks')
+          .set({
+            completed: sql<boolean>`not completed`,
+            completed_at: sql<Date | null>`case when completed then null else now() end`,
+          })
+          .where('id', '=', action.task)
+          .executeTakeFirstOrThrow(),
+      )
+    case 'rawMove':
+      return changed(
+        await db
+          .updateTable('tasks')
+          .set({ user_id: USER_IDS[action.user]! })
+          .where('id', '=', action.task)
+          .executeTakeFirstOrThrow(),
+      )
+    case 'rawDeleteCompleted':
+      return changed(
+        await db
+          .deleteFrom('tasks')
+          .where('user_id', '=', USER_IDS[action.user]!)
+          .where('completed', '=', true)
+          .executeTakeFirstOrThrow(),
+      )
+    case 'rawTruncate':
+      return (await sql`truncate ${sql.id(schema, 'tasks')}`.execute(db)).rows
+    default:
+      throw new Error(`not a raw call: ${action.op}`)
+  }
 }
 
 class HostRollback extends Error {}
 
 /** Runs the blocks, each on its own or in a transaction, and records every call's outcome. */
-async function play(db: Kysely<Database>, blocks: readonly Block[]): Promise<Outcome[]> {
+async function play(db: Kysely<Database>, schema: string, blocks: readonly Block[]): Promise<Outcome[]> {
   const outcomes: Outcome[] = []
   const each = async (on: Kysely<Database> | Transaction<Database>, list: readonly Call[]) => {
-    for (const action of list) outcomes.push(await perform(on, action))
+    for (const action of list) outcomes.push(await perform(on, schema, action))
   }
   for (const { kind, calls: list, ...rest } of blocks) {
     if (kind === 'plain') await each(db, list)
@@ -154,7 +220,7 @@ afterAll(async () => {
   await embedded?.destroy()
 })
 
-test('random store calls, committed and rolled back, leave the same state on memory as on embedded', async () => {
+test('random store calls and raw SQL, committed and rolled back, leave the same state and counts on memory as on embedded', async () => {
   await fc.assert(
     fc.asyncProperty(fc.array(block, { minLength: 1, maxLength: 8 }), async (blocks) => {
       const memory = await createMemoryDatabase()
@@ -162,8 +228,8 @@ test('random store calls, committed and rolled back, leave the same state on mem
       await migrateToLatest(embedded, { schema })
       const onEmbedded = embedded.withSchema(schema)
       try {
-        const expected = await play(onEmbedded, blocks)
-        const actual = await play(memory, blocks)
+        const expected = await play(onEmbedded, schema, blocks)
+        const actual = await play(memory, 'public', blocks)
         expect(actual).toEqual(expected)
         expect(await stateOf(memory)).toEqual(await stateOf(onEmbedded))
       } finally {

@@ -446,10 +446,11 @@ describeEachBackend(
       const { tasks, alice, bob } = await storeFixture(db)
       await tasks.createTask(alice.id, { title: 'a', completed: true })
       const downTo0004 = async () => {
+        expect(await migrateDown(db)).toEqual({ applied: ['0007_count_index'] })
         expect(await migrateDown(db)).toEqual({ applied: ['0006_listing_indexes'] })
         expect(await migrateDown(db)).toEqual({ applied: ['0005_task_count_deltas'] })
       }
-      const upFrom0004 = { applied: ['0005_task_count_deltas', '0006_listing_indexes'] }
+      const upFrom0004 = { applied: ['0005_task_count_deltas', '0006_listing_indexes', '0007_count_index'] }
       await downTo0004()
       const table = sql.id(schema, 'tasks')
       const counters = sql.id(schema, 'task_counts')
