@@ -1,11 +1,10 @@
 import type { Attributes } from '@opentelemetry/api'
 import { type Kysely, sql, type Transaction } from 'kysely'
 import { MIGRATIONS, type MigrationContext, type TaskstoreMigration } from '../migrations/index.js'
-import { classifyConnectionError } from './db/classify-connection-error.js'
 import { capabilitiesOf, type DatabaseCapabilities } from './db/database-capabilities.js'
 import { checkSchemaName, SCHEMA_NAME, schemaOf } from './db/database-schema.js'
-import { safeMessage, withoutErrorDetail } from './db/error-detail.js'
-import { MigrationError, TaskstoreError } from './errors/index.js'
+import { translateError } from './db/translate-error.js'
+import { MigrationError } from './errors/index.js'
 import { QuerySpanPlugin } from './tracing/query-span-plugin.js'
 import { databaseAttributes, withCallSpan } from './tracing/tracing.js'
 
@@ -112,7 +111,7 @@ async function readStatus(db: Kysely<any>, options: MigrateOptions): Promise<Mig
     const ranAt = new Map(executed.map((row) => [row.name, row.executedAt]))
     return MIGRATIONS.map(([name]) => ({ name, executedAt: ranAt.get(name) ?? null }))
   } catch (error) {
-    throw asMigrationError(error, null, 'Could not read the migration status')
+    throw translateError(error, { at: 'migration', step: null, summary: 'Could not read the migration status' })
   }
 }
 
@@ -197,7 +196,11 @@ export async function runMigrations(
     return await transaction.execute(run)
   } catch (error) {
     querySpans.failPending(error)
-    throw asMigrationError(error, running, running ? `Migration ${running} failed` : 'Migrating failed')
+    throw translateError(error, {
+      at: 'migration',
+      step: running,
+      summary: running ? `Migration ${running} failed` : 'Migrating failed',
+    })
   }
 }
 
@@ -298,14 +301,4 @@ function checkExecutedPrefix(executed: readonly ExecutedMigration[], migrations:
     )
   }
   return recorded.size
-}
-
-// A database that cannot be reached or logged into is not a failed migration: retrying or fixing the URL helps.
-function asMigrationError(error: unknown, step: string | null, summary: string): TaskstoreError {
-  if (error instanceof MigrationError) return error
-  const classified = classifyConnectionError(error)
-  if (classified instanceof TaskstoreError && (classified.code === 'unavailable' || classified.code === 'config')) {
-    return classified
-  }
-  return new MigrationError(`${summary}: ${safeMessage(error)}`, step, { cause: withoutErrorDetail(error) })
 }

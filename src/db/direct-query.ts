@@ -1,10 +1,10 @@
 import type { QueryResult } from 'kysely'
-import { classifyConnectionError } from './classify-connection-error.js'
-import { explainRejectedStartupParameter, isTransientConnectionFailure } from './connection-failure.js'
+import { isTransientConnectionFailure } from './connection-failure.js'
 import { closedDatabaseError, type DatabaseLifecycle } from './database-lifecycle.js'
 import { endsSession, type GuardedPool } from './discard-broken-clients.js'
 import type { QueryReporter } from './query-reporter.js'
 import { backoffDelay, type RetryOptions } from './retry-policy.js'
+import { translateError } from './translate-error.js'
 
 /** Sends one statement, already compiled, and returns its rows. */
 export type DirectQuery = <Row>(sql: string, parameters: readonly unknown[]) => Promise<QueryResult<Row>>
@@ -54,7 +54,7 @@ export function createDirectQuery({ getPool, retry, initialize, report, lifecycl
       return pool
     } catch (error) {
       opening = undefined
-      throw classifyConnectionError(error)
+      throw translateError(error, { at: 'driver' })
     }
   }
 
@@ -71,13 +71,13 @@ export function createDirectQuery({ getPool, retry, initialize, report, lifecycl
           const { command, rowCount, rows } = outcome.result
           return AFFECTS_ROWS.has(command) && rowCount != null ? { rows, numAffectedRows: BigInt(rowCount) } : { rows }
         }
-        const error = explainRejectedStartupParameter(outcome.connectError) ?? outcome.connectError
+        const error = translateError(outcome.connectError, { at: 'pool-connect' })
         if (attempt >= retry.attempts || !isTransientConnectionFailure(error) || lifecycle.closed) throw error
         await new Promise((resolve) => setTimeout(resolve, backoffDelay(attempt, retry)))
       }
     } catch (error) {
       report?.(sql, parameters, performance.now() - started, error)
-      throw lifecycle.closed ? closedDatabaseError() : classifyConnectionError(error)
+      throw lifecycle.closed ? closedDatabaseError() : translateError(error, { at: 'driver' })
     }
   }
 }

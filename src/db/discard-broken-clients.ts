@@ -1,6 +1,6 @@
 import type { PostgresClientConstructor, PostgresPool, PostgresPoolClient } from 'kysely'
-import { poolExhaustedError } from './classify-connection-error.js'
 import { isTransientConnectionFailure } from './connection-failure.js'
+import { translateError } from './translate-error.js'
 
 /** The parts of a node-postgres (or Neon) pool and client used here. */
 interface DriverPool {
@@ -40,7 +40,6 @@ export interface GuardedPool extends PostgresPool {
 }
 
 const MAX_DEAD_CLIENTS_SKIPPED = 10
-const POOL_WAIT_TIMEOUT = 'timeout exceeded when trying to connect'
 
 /** True when the client's connection has ended: it must not be handed a statement. */
 export function isDead(client: DriverClient): boolean {
@@ -117,11 +116,13 @@ export function discardBrokenClients(pool: DriverPool): GuardedPool {
 
   // A wait that timed out while every connection was lent out: the pool is
   // too small for the load, not the server slow, so retrying would not help.
-  const explainTimeout = (error: unknown): unknown => {
-    const max = pool.options.max ?? 10
-    if (!(error instanceof Error) || error.message !== POOL_WAIT_TIMEOUT || checkedOut.size < max) return error
-    return poolExhaustedError(max, pool.options.connectionTimeoutMillis ?? 0, error)
-  }
+  const explainTimeout = (error: unknown): unknown =>
+    translateError(error, {
+      at: 'pool-wait',
+      max: pool.options.max ?? 10,
+      timeoutMs: pool.options.connectionTimeoutMillis ?? 0,
+      inUse: checkedOut.size,
+    })
 
   return {
     driverPool: pool,

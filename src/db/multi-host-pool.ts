@@ -1,4 +1,4 @@
-import { refusedLogin } from './classify-connection-error.js'
+import { findRefusedLogin } from './connection-failure.js'
 import { type DriverClient, discardBrokenClients, type GuardedPool } from './discard-broken-clients.js'
 import type { HostList, NamedHost, TargetSessionAttrs } from './host-list.js'
 import type { PgPool } from './pg-pool.js'
@@ -73,7 +73,7 @@ export async function createMultiHostPool(list: HostList, openHostPool: OpenHost
             client = (await pool.connect()) as DriverClient
           } catch (error) {
             // a refused login is configuration, and a pool full of busy connections is load: no other host fixes either
-            if (refusedLogin(error) || isFull(pool)) throw error
+            if (findRefusedLogin(error) !== undefined || isFull(pool)) throw error
             avoidUntil[index] = Date.now() + AVOID_MS
             failures.push(new Error(`${host.label}: ${messageOf(error)}`, { cause: error }))
             continue

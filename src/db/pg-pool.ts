@@ -1,8 +1,8 @@
-import { explainRejectedCertificate, explainRejectedStartupParameter } from './connection-failure.js'
 import { discardBrokenClients, type GuardedPool } from './discard-broken-clients.js'
 import { type ReportingClient, requireIsoDateStyle, watchDateStyle } from './iso-date-style.js'
 import { importPeer, type PoolSettings } from './pool-settings.js'
 import { withFastTimestamps } from './timestamp-parser.js'
+import { translateError } from './translate-error.js'
 
 /** Opens a node-postgres pool; `pg` is imported here, on first use, and nowhere else. */
 export async function createPgPool(settings: PoolSettings): Promise<GuardedPool> {
@@ -81,7 +81,7 @@ export function explainRejectedParameters(
     // The callback form (pool.query uses it) passes through untouched.
     if (args.length > 0) return connect(...args)
     return (connect() as Promise<unknown>).catch((error: unknown) => {
-      throw explainRejectedStartupParameter(error) ?? explainRejectedCertificate(error, certificateHint) ?? error
+      throw translateError(error, { at: 'pool-connect', certificateHint })
     })
   }
 }
