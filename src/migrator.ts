@@ -57,9 +57,7 @@ export async function migrateToLatest<DB>(
   db: Kysely<DB> | Transaction<DB>,
   options: MigrateOptions = {},
 ): Promise<MigrationRun> {
-  return withCallSpan('taskstore.migrateToLatest', migrationAttributes(db, options), () =>
-    runMigrations(db, 'latest', options),
-  )
+  return tracedRun(db, 'latest', options)
 }
 
 /**
@@ -78,9 +76,7 @@ export async function migrateDown<DB>(
   db: Kysely<DB> | Transaction<DB>,
   options: MigrateOptions = {},
 ): Promise<MigrationRun> {
-  return withCallSpan('taskstore.migrateDown', migrationAttributes(db, options), () =>
-    runMigrations(db, 'down', options),
-  )
+  return tracedRun(db, 'down', options)
 }
 
 /**
@@ -117,6 +113,19 @@ async function readStatus(db: Kysely<any>, options: MigrateOptions): Promise<Mig
 
 /** Which way a run goes: every pending step up, or the latest step down. */
 export type MigrationDirection = 'latest' | 'down'
+
+// The span of each public migrate call, named after the function.
+const RUN_SPANS: Readonly<Record<MigrationDirection, string>> = {
+  latest: 'taskstore.migrateToLatest',
+  down: 'taskstore.migrateDown',
+}
+
+/** A public migrate call: the package's own steps, run under the call's span. */
+function tracedRun(db: Kysely<any>, direction: MigrationDirection, options: MigrateOptions): Promise<MigrationRun> {
+  return withCallSpan(RUN_SPANS[direction], migrationAttributes(db, options), () =>
+    runMigrations(db, direction, options),
+  )
+}
 
 /**
  * Runs a list of steps (the package's own by default) in one transaction,

@@ -17,6 +17,7 @@ import {
 import { BCRYPT_COST, DEFAULT_BCRYPT_COST } from './bcrypt-hash.js'
 import { checkPassword } from './password-check.js'
 import { hashPassword, OWASP_SCRYPT_COST } from './password-hashing.js'
+import { patchAssignments } from './patch-assignments.js'
 import { QueryRunner, type Route } from './query-runner.js'
 import { placeholder } from './query-template.js'
 import { updatedAtFor } from './updated-at.js'
@@ -31,6 +32,15 @@ const USER_COLUMNS = [
   'created_at as createdAt',
   'updated_at as updatedAt',
 ] as const
+
+// The column each field of a user patch sets; the password is set as its hash.
+const USER_PATCH_COLUMNS = {
+  email: 'email',
+  name: 'name',
+  isActive: 'is_active',
+  emailVerified: 'email_verified',
+  passwordHash: 'password_hash',
+} as const satisfies Record<string, keyof Database['users']>
 
 /**
  * Creates the user store over a database or a transaction.
@@ -67,6 +77,10 @@ export function createUserStore<DB extends Database>(
     return user
   }
 
+  // A statement on one user that binds nothing but the id.
+  const oneById = (key: string, userId: string, route: Route, build: () => any) =>
+    one(key, () => byId(build()), { id: userId }, {}, route)
+
   return traceCalls<UserStore>(
     {
       async createUser(input) {
@@ -100,13 +114,7 @@ export function createUserStore<DB extends Database>(
 
       async getUser(id) {
         const userId = parseUserId(id, 'id')
-        return one(
-          'getUser',
-          () => byId(db.selectFrom('users').select(USER_COLUMNS)),
-          { id: userId },
-          {},
-          { read: userId },
-        )
+        return oneById('getUser', userId, { read: userId }, () => db.selectFrom('users').select(USER_COLUMNS))
       },
 
       async findUserByEmail(email) {
@@ -125,26 +133,12 @@ export function createUserStore<DB extends Database>(
         const userId = parseUserId(id, 'id')
         const changes = parseInput(userPatchSchema, patch)
         const passwordHash = changes.password === undefined ? undefined : await hashPassword(changes.password, cost)
-        const fields = (['email', 'name', 'isActive', 'emailVerified', 'password'] as const).filter(
-          (field) => changes[field] !== undefined,
-        )
+        const values = { ...changes, id: userId, passwordHash }
+        const { fields, set } = patchAssignments(values, USER_PATCH_COLUMNS, updatedAt)
         return one(
-          `updateUser:${fields.join(',')}`,
-          () =>
-            byId(
-              db
-                .updateTable('users')
-                .set({
-                  ...(changes.email !== undefined && { email: placeholder('email') }),
-                  ...(changes.name !== undefined && { name: placeholder('name') }),
-                  ...(changes.isActive !== undefined && { is_active: placeholder('isActive') }),
-                  ...(changes.emailVerified !== undefined && { email_verified: placeholder('emailVerified') }),
-                  ...(passwordHash !== undefined && { password_hash: placeholder('passwordHash') }),
-                  updated_at: updatedAt.value,
-                })
-                .returning(USER_COLUMNS),
-            ),
-          { ...changes, id: userId, passwordHash },
+          `updateUser:${fields}`,
+          () => byId(db.updateTable('users').set(set).returning(USER_COLUMNS)),
+          values,
           { duplicate: { email: `A user with email ${changes.email} already exists` } },
           { write: [userId] },
         )
@@ -152,15 +146,7 @@ export function createUserStore<DB extends Database>(
 
       async deleteUser(id) {
         const userId = parseUserId(id, 'id')
-        return one(
-          'deleteUser',
-          () => byId(db.deleteFrom('users').returning(USER_COLUMNS)),
-          { id: userId },
-          {},
-          {
-            write: [userId],
-          },
-        )
+        return oneById('deleteUser', userId, { write: [userId] }, () => db.deleteFrom('users').returning(USER_COLUMNS))
       },
 
       async verifyPassword(email, password) {
