@@ -1,7 +1,7 @@
 import type { QueryResult } from 'kysely'
 import { isTransientConnectionFailure } from './connection-failure.js'
 import { closedDatabaseError, type DatabaseLifecycle } from './database-lifecycle.js'
-import { endsSession, type GuardedPool } from './discard-broken-clients.js'
+import { type DriverResult, endsSession, type GuardedPool } from './discard-broken-clients.js'
 import type { QueryReporter } from './query-reporter.js'
 import { backoffDelay, type RetryOptions } from './retry-policy.js'
 import { translateError } from './translate-error.js'
@@ -20,12 +20,6 @@ export interface DirectQuerySettings {
   readonly report?: QueryReporter
   /** Fails the statements in flight when the database closes. */
   readonly lifecycle: DatabaseLifecycle
-}
-
-interface DriverResult<Row> {
-  readonly command: string
-  readonly rowCount: number | null
-  readonly rows: Row[]
 }
 
 /** How one attempt ended: rows, or a failure to get a connection (nothing was sent, so it may be retried). */
@@ -101,12 +95,7 @@ function attemptOnce<Row>(
         return resolve({ connectError })
       }
       if (lifecycle.closed) return client.release(true)
-      const query = client.query as unknown as (
-        text: string,
-        values: unknown[],
-        callback: (error: Error | undefined, result: DriverResult<Row>) => void,
-      ) => void
-      query.call(client, sql, parameters as unknown[], (error, result) => {
+      client.query<Row>(sql, parameters, (error, result) => {
         leave()
         // destroy the client when the error ended its session; otherwise it goes back for reuse
         client.release(error !== undefined && endsSession(error) ? error : undefined)

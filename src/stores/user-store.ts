@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type { Kysely, Transaction } from 'kysely'
+import type { Compilable, Kysely, Transaction } from 'kysely'
 import { capabilitiesOf } from '../db/database-capabilities.js'
 import { ANY_USER } from '../db/read-tokens.js'
 import { asTaskstoreDatabase, type Database } from '../db/taskstore-database.js'
@@ -18,10 +18,11 @@ import { BCRYPT_COST, DEFAULT_BCRYPT_COST } from './bcrypt-hash.js'
 import { checkPassword } from './password-check.js'
 import { hashPassword, OWASP_SCRYPT_COST } from './password-hashing.js'
 import { patchAssignments } from './patch-assignments.js'
-import { QueryRunner, type Route } from './query-runner.js'
+import { type QueryBuild, QueryRunner, type Route } from './query-runner.js'
 import { placeholder } from './query-template.js'
 import { updatedAtFor } from './updated-at.js'
 import type { User, UserStore, UserStoreOptions } from './user.js'
+import type { WhereOn } from './where-on.js'
 
 const USER_COLUMNS = [
   'id',
@@ -68,9 +69,9 @@ export function createUserStore<DB extends Database>(
   const runner = new QueryRunner(db)
   const updatedAt = updatedAtFor(capabilitiesOf(db).triggers)
 
-  const byId = <Q>(query: Q) => (query as any).where('id', '=', placeholder<string>('id')) as Q
+  const byId = <Q extends WhereOn<'users', 'id', Q>>(query: Q): Q => query.where('id', '=', placeholder<string>('id'))
 
-  async function one(key: string, build: () => any, values: Record<string, unknown>, context = {}, route?: Route) {
+  async function one(key: string, build: QueryBuild, values: Record<string, unknown>, context = {}, route?: Route) {
     const { rows } = await runner.run<User>(key, build, { now: updatedAt.bind(), ...values }, context, route)
     const user = rows[0]
     if (!user) throw new NotFoundError(`User ${String(values.id)} does not exist`)
@@ -78,8 +79,12 @@ export function createUserStore<DB extends Database>(
   }
 
   // A statement on one user that binds nothing but the id.
-  const oneById = (key: string, userId: string, route: Route, build: () => any) =>
-    one(key, () => byId(build()), { id: userId }, {}, route)
+  const oneById = <Q extends WhereOn<'users', 'id', Q> & Compilable<User>>(
+    key: string,
+    userId: string,
+    route: Route,
+    build: () => Q,
+  ) => one(key, () => byId(build()), { id: userId }, {}, route)
 
   return traceCalls<UserStore>(
     {
