@@ -1,11 +1,10 @@
 import type { Attributes } from '@opentelemetry/api'
 import { type Kysely, sql, type Transaction } from 'kysely'
 import { MIGRATIONS, type MigrationContext, type TaskstoreMigration } from '../migrations/index.js'
-import { classifyConnectionError } from './db/classify-connection-error.js'
 import { capabilitiesOf, type DatabaseCapabilities } from './db/database-capabilities.js'
 import { checkSchemaName, SCHEMA_NAME, schemaOf } from './db/database-schema.js'
-import { safeMessage, withoutErrorDetail } from './db/error-detail.js'
-import { MigrationError, TaskstoreError } from './errors/index.js'
+import { translateError } from './db/translate-error.js'
+import { MigrationError } from './errors/index.js'
 import { QuerySpanPlugin } from './tracing/query-span-plugin.js'
 import { databaseAttributes, withCallSpan } from './tracing/tracing.js'
 
@@ -58,9 +57,7 @@ export async function migrateToLatest<DB>(
   db: Kysely<DB> | Transaction<DB>,
   options: MigrateOptions = {},
 ): Promise<MigrationRun> {
-  return withCallSpan('taskstore.migrateToLatest', migrationAttributes(db, options), () =>
-    runMigrations(db, 'latest', options),
-  )
+  return tracedRun(db, 'latest', options)
 }
 
 /**
@@ -79,9 +76,7 @@ export async function migrateDown<DB>(
   db: Kysely<DB> | Transaction<DB>,
   options: MigrateOptions = {},
 ): Promise<MigrationRun> {
-  return withCallSpan('taskstore.migrateDown', migrationAttributes(db, options), () =>
-    runMigrations(db, 'down', options),
-  )
+  return tracedRun(db, 'down', options)
 }
 
 /**
@@ -112,12 +107,25 @@ async function readStatus(db: Kysely<any>, options: MigrateOptions): Promise<Mig
     const ranAt = new Map(executed.map((row) => [row.name, row.executedAt]))
     return MIGRATIONS.map(([name]) => ({ name, executedAt: ranAt.get(name) ?? null }))
   } catch (error) {
-    throw asMigrationError(error, null, 'Could not read the migration status')
+    throw translateError(error, { at: 'migration', step: null, summary: 'Could not read the migration status' })
   }
 }
 
 /** Which way a run goes: every pending step up, or the latest step down. */
 export type MigrationDirection = 'latest' | 'down'
+
+// The span of each public migrate call, named after the function.
+const RUN_SPANS: Readonly<Record<MigrationDirection, string>> = {
+  latest: 'taskstore.migrateToLatest',
+  down: 'taskstore.migrateDown',
+}
+
+/** A public migrate call: the package's own steps, run under the call's span. */
+function tracedRun(db: Kysely<any>, direction: MigrationDirection, options: MigrateOptions): Promise<MigrationRun> {
+  return withCallSpan(RUN_SPANS[direction], migrationAttributes(db, options), () =>
+    runMigrations(db, direction, options),
+  )
+}
 
 /**
  * Runs a list of steps (the package's own by default) in one transaction,
@@ -197,7 +205,11 @@ export async function runMigrations(
     return await transaction.execute(run)
   } catch (error) {
     querySpans.failPending(error)
-    throw asMigrationError(error, running, running ? `Migration ${running} failed` : 'Migrating failed')
+    throw translateError(error, {
+      at: 'migration',
+      step: running,
+      summary: running ? `Migration ${running} failed` : 'Migrating failed',
+    })
   }
 }
 
@@ -298,14 +310,4 @@ function checkExecutedPrefix(executed: readonly ExecutedMigration[], migrations:
     )
   }
   return recorded.size
-}
-
-// A database that cannot be reached or logged into is not a failed migration: retrying or fixing the URL helps.
-function asMigrationError(error: unknown, step: string | null, summary: string): TaskstoreError {
-  if (error instanceof MigrationError) return error
-  const classified = classifyConnectionError(error)
-  if (classified instanceof TaskstoreError && (classified.code === 'unavailable' || classified.code === 'config')) {
-    return classified
-  }
-  return new MigrationError(`${summary}: ${safeMessage(error)}`, step, { cause: withoutErrorDetail(error) })
 }

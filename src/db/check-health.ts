@@ -1,9 +1,8 @@
 import { type Kysely, sql, type Transaction } from 'kysely'
-import { DatabaseUnavailableError, TaskstoreError } from '../errors/index.js'
-import { classifyConnectionError } from './classify-connection-error.js'
+import type { TaskstoreError } from '../errors/index.js'
 import { attachmentsOf } from './database-attachments.js'
-import { safeMessage, withoutErrorDetail } from './error-detail.js'
 import type { NodeHealth } from './replica-router.js'
+import { translateError } from './translate-error.js'
 
 export type { NodeHealth } from './replica-router.js'
 
@@ -41,16 +40,8 @@ export async function checkHealth<DB>(db: Kysely<DB> | Transaction<DB>): Promise
     await sql`select 1`.execute(db)
     report = { ok: true, latencyMs: performance.now() - started }
   } catch (error) {
-    report = { ok: false, latencyMs: performance.now() - started, error: healthError(error) }
+    report = { ok: false, latencyMs: performance.now() - started, error: translateError(error, { at: 'health-check' }) }
   }
   const { router } = attachmentsOf(db)
   return router ? { ...report, nodes: await router.health(report.ok) } : report
-}
-
-function healthError(error: unknown): TaskstoreError {
-  const classified = classifyConnectionError(error)
-  if (classified instanceof TaskstoreError) return classified
-  return new DatabaseUnavailableError(`The health check failed: ${safeMessage(error)}`, {
-    cause: withoutErrorDetail(error),
-  })
 }

@@ -1,5 +1,5 @@
-import { ConfigError, TaskstoreError } from '../errors/index.js'
-import { causeChain, errorCode, findInChain } from './error-chain.js'
+import { TaskstoreError } from '../errors/index.js'
+import { causeChain, errorCode, findInChain, sqlStateOf } from './error-chain.js'
 
 const TRANSIENT_ERRNO = new Set([
   'ECONNREFUSED',
@@ -25,6 +25,9 @@ const LOST_CONNECTION_MESSAGES = [
 ]
 
 const REJECTED_STARTUP_PARAMETER = /unsupported startup parameter/i
+// What the server or driver says when a login cannot succeed as configured.
+const REFUSED_LOGIN_SQLSTATES = new Set(['28P01', '28000', '3D000'])
+const MISSING_PASSWORD = /client password must be a (non-empty )?string/i
 
 /**
  * True when a pooler (PgBouncer, Neon's `-pooler` endpoint) refused a
@@ -37,19 +40,6 @@ export function isRejectedStartupParameter(error: unknown): boolean {
       error,
       (candidate) => candidate instanceof Error && REJECTED_STARTUP_PARAMETER.test(candidate.message),
     ) !== undefined
-  )
-}
-
-/**
- * The `ConfigError` to raise when a pooler refused the `statement_timeout`
- * startup parameter, or null for any other error.
- */
-export function explainRejectedStartupParameter(error: unknown): ConfigError | null {
-  if (!isRejectedStartupParameter(error)) return null
-  const detail = error instanceof Error ? error.message : String(error)
-  return new ConfigError(
-    `The server refused a connection parameter (${detail}). A transaction-pooling PgBouncer, such as Neon's -pooler endpoint, accepts no statement_timeout at connect time: remove statementTimeoutMs and set the limit on the role instead (ALTER ROLE name SET statement_timeout = '5s'), or connect to the server directly.`,
-    { cause: error },
   )
 }
 
@@ -91,19 +81,6 @@ export function isCertificateFailure(error: unknown): boolean {
 }
 
 /**
- * The error of a rejected certificate with `hint` (what to write instead)
- * added to its message, keeping its code and the original as `cause`; null
- * for any other error or without a hint.
- */
-export function explainRejectedCertificate(error: unknown, hint: string | null): Error | null {
-  if (hint === null || !isCertificateFailure(error)) return null
-  const detail = error instanceof Error ? error.message : String(error)
-  const explained = new Error(`${detail}. ${hint}`, { cause: error })
-  const code = errorCode(error)
-  return code === undefined ? explained : Object.assign(explained, { code })
-}
-
-/**
  * True when the database cannot be reached or the connection was lost: a
  * transient failure, a rejected certificate, or a server that refuses TLS.
  */
@@ -112,4 +89,24 @@ export function isConnectionFailure(error: unknown): boolean {
   if (error instanceof TaskstoreError) return error.code === 'unavailable'
   if (isTransientConnectionFailure(error) || isCertificateFailure(error)) return true
   return error instanceof Error && /does not support SSL|SSL connection/i.test(error.message)
+}
+
+/**
+ * The error in a `cause` chain that says the server refused the login as
+ * configured: a wrong password (28P01), a role it does not know or does
+ * not let in (28000), a database that does not exist (3D000), or no
+ * password where one is needed. Undefined when there is none; retrying
+ * cannot fix any of them.
+ *
+ * @example
+ * ```ts
+ * if (findRefusedLogin(error) !== undefined) console.error('check the connection string')
+ * ```
+ */
+export function findRefusedLogin(error: unknown): unknown {
+  return findInChain(error, (candidate) => {
+    const state = sqlStateOf(candidate)
+    if (state !== undefined && REFUSED_LOGIN_SQLSTATES.has(state)) return true
+    return MISSING_PASSWORD.test(candidate instanceof Error ? candidate.message : String(candidate))
+  })
 }

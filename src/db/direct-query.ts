@@ -1,10 +1,10 @@
 import type { QueryResult } from 'kysely'
-import { classifyConnectionError } from './classify-connection-error.js'
-import { explainRejectedStartupParameter, isTransientConnectionFailure } from './connection-failure.js'
+import { isTransientConnectionFailure } from './connection-failure.js'
 import { closedDatabaseError, type DatabaseLifecycle } from './database-lifecycle.js'
-import { endsSession, type GuardedPool } from './discard-broken-clients.js'
+import { type DriverResult, endsSession, type GuardedPool } from './discard-broken-clients.js'
 import type { QueryReporter } from './query-reporter.js'
 import { backoffDelay, type RetryOptions } from './retry-policy.js'
+import { translateError } from './translate-error.js'
 
 /** Sends one statement, already compiled, and returns its rows. */
 export type DirectQuery = <Row>(sql: string, parameters: readonly unknown[]) => Promise<QueryResult<Row>>
@@ -20,12 +20,6 @@ export interface DirectQuerySettings {
   readonly report?: QueryReporter
   /** Fails the statements in flight when the database closes. */
   readonly lifecycle: DatabaseLifecycle
-}
-
-interface DriverResult<Row> {
-  readonly command: string
-  readonly rowCount: number | null
-  readonly rows: Row[]
 }
 
 /** How one attempt ended: rows, or a failure to get a connection (nothing was sent, so it may be retried). */
@@ -54,7 +48,7 @@ export function createDirectQuery({ getPool, retry, initialize, report, lifecycl
       return pool
     } catch (error) {
       opening = undefined
-      throw classifyConnectionError(error)
+      throw translateError(error, { at: 'driver' })
     }
   }
 
@@ -71,13 +65,13 @@ export function createDirectQuery({ getPool, retry, initialize, report, lifecycl
           const { command, rowCount, rows } = outcome.result
           return AFFECTS_ROWS.has(command) && rowCount != null ? { rows, numAffectedRows: BigInt(rowCount) } : { rows }
         }
-        const error = explainRejectedStartupParameter(outcome.connectError) ?? outcome.connectError
+        const error = translateError(outcome.connectError, { at: 'pool-connect' })
         if (attempt >= retry.attempts || !isTransientConnectionFailure(error) || lifecycle.closed) throw error
         await new Promise((resolve) => setTimeout(resolve, backoffDelay(attempt, retry)))
       }
     } catch (error) {
       report?.(sql, parameters, performance.now() - started, error)
-      throw lifecycle.closed ? closedDatabaseError() : classifyConnectionError(error)
+      throw lifecycle.closed ? closedDatabaseError() : translateError(error, { at: 'driver' })
     }
   }
 }
@@ -101,12 +95,7 @@ function attemptOnce<Row>(
         return resolve({ connectError })
       }
       if (lifecycle.closed) return client.release(true)
-      const query = client.query as unknown as (
-        text: string,
-        values: unknown[],
-        callback: (error: Error | undefined, result: DriverResult<Row>) => void,
-      ) => void
-      query.call(client, sql, parameters as unknown[], (error, result) => {
+      client.query<Row>(sql, parameters, (error, result) => {
         leave()
         // destroy the client when the error ended its session; otherwise it goes back for reuse
         client.release(error !== undefined && endsSession(error) ? error : undefined)

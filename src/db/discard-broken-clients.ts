@@ -1,17 +1,44 @@
-import type { PostgresClientConstructor, PostgresPool, PostgresPoolClient } from 'kysely'
-import { poolExhaustedError } from './classify-connection-error.js'
+import type {
+  PostgresClientConstructor,
+  PostgresCursor,
+  PostgresPool,
+  PostgresPoolClient,
+  PostgresQueryResult,
+} from 'kysely'
 import { isTransientConnectionFailure } from './connection-failure.js'
+import { translateError } from './translate-error.js'
+
+/** How the driver hands over a pooled client: without one when `error` is set. */
+export type CheckoutCallback = (error: Error | undefined, client: DriverClient | undefined) => void
 
 /** The parts of a node-postgres (or Neon) pool and client used here. */
-interface DriverPool {
+export interface DriverPool {
   connect(): Promise<DriverClient>
-  connect(callback: (error: Error | undefined, client: DriverClient) => void): void
+  connect(callback: CheckoutCallback): void
   end(): Promise<void>
   // Kysely opens control connections (to cancel a query) with these.
   readonly Client?: PostgresClientConstructor
   readonly options: { readonly max?: number; readonly connectionTimeoutMillis?: number }
+  /** How many clients the pool holds, idle or checked out (node-postgres's count). */
+  readonly totalCount?: number
 }
+
+/** A statement's result as the driver's callback gets it. */
+export interface DriverResult<Row> {
+  readonly command: string
+  readonly rowCount: number | null
+  readonly rows: Row[]
+}
+
 export interface DriverClient extends PostgresPoolClient {
+  query<R>(sql: string, parameters: ReadonlyArray<unknown>): Promise<PostgresQueryResult<R>>
+  query<R>(cursor: PostgresCursor<R>): PostgresCursor<R>
+  // The callback form, which returns the client the moment the result arrives (the stores' direct path).
+  query<R>(
+    sql: string,
+    parameters: ReadonlyArray<unknown>,
+    callback: (error: Error | undefined, result: DriverResult<R>) => void,
+  ): void
   release(error?: Error | boolean): void
   on(event: 'error', listener: (error: Error) => void): unknown
   // node-postgres's own state flags; pg-pool reads them the same way.
@@ -24,7 +51,7 @@ export interface DriverClient extends PostgresPoolClient {
 export interface GuardedPool extends PostgresPool {
   /** The driver's own pool behind this one. */
   readonly driverPool: {
-    connect(callback: (error: Error | undefined, client: DriverClient) => void): void
+    connect(callback: CheckoutCallback): void
   }
   /**
    * Checks a client out the way `pool.query` does, in a callback. The
@@ -40,7 +67,6 @@ export interface GuardedPool extends PostgresPool {
 }
 
 const MAX_DEAD_CLIENTS_SKIPPED = 10
-const POOL_WAIT_TIMEOUT = 'timeout exceeded when trying to connect'
 
 /** True when the client's connection has ended: it must not be handed a statement. */
 export function isDead(client: DriverClient): boolean {
@@ -117,11 +143,13 @@ export function discardBrokenClients(pool: DriverPool): GuardedPool {
 
   // A wait that timed out while every connection was lent out: the pool is
   // too small for the load, not the server slow, so retrying would not help.
-  const explainTimeout = (error: unknown): unknown => {
-    const max = pool.options.max ?? 10
-    if (!(error instanceof Error) || error.message !== POOL_WAIT_TIMEOUT || checkedOut.size < max) return error
-    return poolExhaustedError(max, pool.options.connectionTimeoutMillis ?? 0, error)
-  }
+  const explainTimeout = (error: unknown): unknown =>
+    translateError(error, {
+      at: 'pool-wait',
+      max: pool.options.max ?? 10,
+      timeoutMs: pool.options.connectionTimeoutMillis ?? 0,
+      inUse: checkedOut.size,
+    })
 
   return {
     driverPool: pool,
@@ -146,7 +174,7 @@ export function discardBrokenClients(pool: DriverPool): GuardedPool {
       let skipped = 0
       const attempt = () =>
         pool.connect((error, client) => {
-          if (error) return callback(explainTimeout(error))
+          if (error || client === undefined) return callback(explainTimeout(error))
           // a client whose server went away while idle: discard it before sending anything
           if (isDead(client)) {
             client.release(true)

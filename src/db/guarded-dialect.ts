@@ -10,14 +10,14 @@ import type {
   QueryResult,
   TransactionSettings,
 } from 'kysely'
-import { classifyConnectionError } from './classify-connection-error.js'
 import { isTransientConnectionFailure } from './connection-failure.js'
 import { closedDatabaseError, type DatabaseLifecycle } from './database-lifecycle.js'
 import { acquireWithRetry, type RetryOptions } from './retry-policy.js'
+import { translateError } from './translate-error.js'
 import { type CommitListener, writeMarkOf } from './write-marks.js'
 
-function rethrowClassified(error: unknown): never {
-  throw classifyConnectionError(error)
+function rethrowTranslated(error: unknown): never {
+  throw translateError(error, { at: 'driver' })
 }
 
 class GuardedConnection implements DatabaseConnection {
@@ -40,9 +40,9 @@ class GuardedConnection implements DatabaseConnection {
       if (users) this.#onWrite(this.inner, users)
     }
     try {
-      return this.#lifecycle.follow(this.inner.executeQuery<R>(compiledQuery)).catch(rethrowClassified)
+      return this.#lifecycle.follow(this.inner.executeQuery<R>(compiledQuery)).catch(rethrowTranslated)
     } catch (error) {
-      return Promise.reject(classifyConnectionError(error))
+      return Promise.reject(translateError(error, { at: 'driver' }))
     }
   }
   async *streamQuery<R>(compiledQuery: CompiledQuery, chunkSize?: number): AsyncIterableIterator<QueryResult<R>> {
@@ -50,7 +50,7 @@ class GuardedConnection implements DatabaseConnection {
     try {
       yield* this.inner.streamQuery<R>(compiledQuery, chunkSize as number)
     } catch (error) {
-      throw classifyConnectionError(error)
+      throw translateError(error, { at: 'driver' })
     }
   }
 }
@@ -114,7 +114,7 @@ class GuardedDriver implements Driver {
   // Not cut short by closing: Kysely's destroy() waits for init to finish, then destroys the driver.
   init(): Promise<void> {
     if (this.#lifecycle.closed) return Promise.reject(closedDatabaseError())
-    return this.#inner.init().catch(rethrowClassified)
+    return this.#inner.init().catch(rethrowTranslated)
   }
 
   async acquireConnection(): Promise<DatabaseConnection> {
@@ -139,7 +139,7 @@ class GuardedDriver implements Driver {
   // Only acquiring is retried: no statement has run yet, so a retry can never repeat one.
   #acquireWithRetry(): Promise<DatabaseConnection> {
     return acquireWithRetry(() => this.#inner.acquireConnection(), isTransientConnectionFailure, this.#retry).catch(
-      rethrowClassified,
+      rethrowTranslated,
     )
   }
 
@@ -157,7 +157,7 @@ class GuardedDriver implements Driver {
 
   // Follows a driver operation until the database closes, and translates its errors.
   #guard<T>(operation: Promise<T>): Promise<T> {
-    return this.#lifecycle.follow(operation).catch(rethrowClassified)
+    return this.#lifecycle.follow(operation).catch(rethrowTranslated)
   }
 
   async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {

@@ -12,7 +12,14 @@ export interface ReportingClient {
   readonly database?: string
 }
 
-const REPORTED_DATE_STYLE = new WeakMap<object, string>()
+/** A watched client and the `DateStyle` its server last reported. */
+interface Watched {
+  readonly client: ReportingClient
+  dateStyle?: string
+}
+
+// By client: the pool's onConnect hands the client back typed as a bare driver client.
+const WATCHED = new WeakMap<object, Watched>()
 
 /**
  * Remembers the `DateStyle` the server reports on a client's connection:
@@ -32,8 +39,10 @@ const REPORTED_DATE_STYLE = new WeakMap<object, string>()
  * ```
  */
 export function watchDateStyle(client: ReportingClient): void {
+  const watched: Watched = { client }
+  WATCHED.set(client, watched)
   client.connection?.on('parameterStatus', (message) => {
-    if (message.parameterName === 'DateStyle') REPORTED_DATE_STYLE.set(client, message.parameterValue)
+    if (message.parameterName === 'DateStyle') watched.dateStyle = message.parameterValue
   })
 }
 
@@ -48,7 +57,8 @@ export function watchDateStyle(client: ReportingClient): void {
  * at connect changes session state a host's own queries see, and through a
  * transaction-pooling proxy that does not track the setting it would hold
  * on one server connection and not on the next. The reported value is what
- * the connection will use, directly and through PgBouncer alike.
+ * the connection will use, directly and through PgBouncer alike. A client
+ * never given to {@link watchDateStyle} passes unchecked.
  *
  * @throws {ConfigError} when the connection's `DateStyle` is not ISO.
  * @example
@@ -56,20 +66,17 @@ export function watchDateStyle(client: ReportingClient): void {
  * class DateStyleWatchingClient extends pg.Client {
  *   constructor(config?: pg.ClientConfig) {
  *     super(config)
- *     watchDateStyle(this as unknown as ReportingClient)
+ *     watchDateStyle(this)
  *   }
  * }
- * new pg.Pool({
- *   connectionString,
- *   Client: DateStyleWatchingClient,
- *   onConnect: (client) => requireIsoDateStyle(client as unknown as ReportingClient),
- * })
+ * new pg.Pool({ connectionString, Client: DateStyleWatchingClient, onConnect: requireIsoDateStyle })
  * ```
  */
-export function requireIsoDateStyle(client: ReportingClient): void {
-  const dateStyle = REPORTED_DATE_STYLE.get(client)
-  if (dateStyle === undefined || /^\s*ISO\b/i.test(dateStyle)) return
-  throw dateStyleError(dateStyle, client)
+export function requireIsoDateStyle(client: object): void {
+  const watched = WATCHED.get(client)
+  const dateStyle = watched?.dateStyle
+  if (watched === undefined || dateStyle === undefined || /^\s*ISO\b/i.test(dateStyle)) return
+  throw dateStyleError(dateStyle, watched.client)
 }
 
 const quoteIdentifier = (name: string) => `"${name.replaceAll('"', '""')}"`

@@ -1,5 +1,11 @@
-import { refusedLogin } from './classify-connection-error.js'
-import { type DriverClient, discardBrokenClients, type GuardedPool } from './discard-broken-clients.js'
+import { findRefusedLogin } from './connection-failure.js'
+import {
+  type CheckoutCallback,
+  type DriverClient,
+  type DriverPool,
+  discardBrokenClients,
+  type GuardedPool,
+} from './discard-broken-clients.js'
 import type { HostList, NamedHost, TargetSessionAttrs } from './host-list.js'
 import type { PgPool } from './pg-pool.js'
 
@@ -70,10 +76,10 @@ export async function createMultiHostPool(list: HostList, openHostPool: OpenHost
           const pool = pools[index]!
           let client: DriverClient
           try {
-            client = (await pool.connect()) as DriverClient
+            client = await pool.connect()
           } catch (error) {
             // a refused login is configuration, and a pool full of busy connections is load: no other host fixes either
-            if (refusedLogin(error) || isFull(pool)) throw error
+            if (findRefusedLogin(error) !== undefined || isFull(pool)) throw error
             avoidUntil[index] = Date.now() + AVOID_MS
             failures.push(new Error(`${host.label}: ${messageOf(error)}`, { cause: error }))
             continue
@@ -94,26 +100,29 @@ export async function createMultiHostPool(list: HostList, openHostPool: OpenHost
     throw noSuitableHost(list, failures)
   }
 
-  const facade = {
+  function connect(): Promise<DriverClient>
+  function connect(callback: CheckoutCallback): void
+  function connect(callback?: CheckoutCallback): Promise<DriverClient> | undefined {
+    if (!callback) return acquire()
+    acquire().then(
+      (client) => callback(undefined, client),
+      (error: Error) => callback(error, undefined),
+    )
+  }
+
+  const facade: DriverPool = {
     Client: pools[0]!.Client,
     options: pools[0]!.options,
-    connect(callback?: (error: Error | undefined, client: DriverClient) => void): any {
-      if (!callback) return acquire()
-      acquire().then(
-        (client) => callback(undefined, client),
-        (error: Error) => callback(error, undefined as unknown as DriverClient),
-      )
-    },
+    connect,
     end: async () => {
       await Promise.all(pools.map((pool) => pool.end()))
     },
   }
-  return discardBrokenClients(facade as unknown as PgPool)
+  return discardBrokenClients(facade)
 }
 
 function isFull(pool: PgPool): boolean {
-  const { totalCount } = pool as unknown as { totalCount?: number }
-  return totalCount !== undefined && totalCount >= (pool.options.max ?? 10)
+  return pool.totalCount !== undefined && pool.totalCount >= (pool.options.max ?? 10)
 }
 
 function messageOf(error: unknown): string {

@@ -1,7 +1,7 @@
 import { ConfigError } from '../errors/index.js'
-import { discardBrokenClients, type GuardedPool } from './discard-broken-clients.js'
+import { type DriverPool, discardBrokenClients, type GuardedPool } from './discard-broken-clients.js'
 import { errorCode } from './error-chain.js'
-import { type ReportingClient, requireIsoDateStyle, watchDateStyle } from './iso-date-style.js'
+import { requireIsoDateStyle, watchDateStyle } from './iso-date-style.js'
 import { explainRejectedParameters, listenForClientErrors } from './pg-pool.js'
 import { importPeer, type PoolSettings } from './pool-settings.js'
 import { withFastTimestamps } from './timestamp-parser.js'
@@ -55,7 +55,7 @@ export async function createNeonPool(settings: PoolSettings & { neon: NeonSettin
     constructor(config: ConstructorParameters<typeof driver.Client>[0]) {
       super(config)
       Object.assign(this.neonConfig, instanceSettings)
-      watchDateStyle(this as unknown as ReportingClient)
+      watchDateStyle(this)
     }
 
     // The driver's SCRAM step is async and throws when the URL has no
@@ -90,13 +90,14 @@ export async function createNeonPool(settings: PoolSettings & { neon: NeonSettin
   } as ConstructorParameters<typeof driver.Pool>[0])
   // Neon's Pool assigns its own Client class after pg-pool has read the
   // `Client` option, so the option is ignored: set the class afterwards.
-  ;(instance as unknown as { Client: unknown }).Client = ConfiguredClient
+  instance.Client = ConfiguredClient
   instance.on('error', () => {})
-  listenForClientErrors(instance as unknown as Parameters<typeof listenForClientErrors>[0])
-  unwrapWebSocketErrors(instance as unknown as { connect(...args: unknown[]): unknown })
-  explainRejectedParameters(instance as unknown as { connect(...args: unknown[]): unknown })
-  // The Neon driver's types differ from node-postgres's; the protocol and API are the same.
-  return discardBrokenClients(instance as unknown as Parameters<typeof discardBrokenClients>[0])
+  listenForClientErrors(instance)
+  unwrapWebSocketErrors(instance)
+  explainRejectedParameters(instance)
+  // Neon's Client type says connect() resolves to nothing, Kysely's PostgresClient
+  // that it resolves to the client; otherwise the driver is node-postgres's, API and all.
+  return discardBrokenClients(instance as unknown as DriverPool)
 }
 
 async function loadWs(): Promise<unknown> {

@@ -1,8 +1,8 @@
-import { explainRejectedCertificate, explainRejectedStartupParameter } from './connection-failure.js'
 import { discardBrokenClients, type GuardedPool } from './discard-broken-clients.js'
-import { type ReportingClient, requireIsoDateStyle, watchDateStyle } from './iso-date-style.js'
+import { requireIsoDateStyle, watchDateStyle } from './iso-date-style.js'
 import { importPeer, type PoolSettings } from './pool-settings.js'
 import { withFastTimestamps } from './timestamp-parser.js'
+import { translateError } from './translate-error.js'
 
 /** Opens a node-postgres pool; `pg` is imported here, on first use, and nowhere else. */
 export async function createPgPool(settings: PoolSettings): Promise<GuardedPool> {
@@ -22,12 +22,13 @@ export async function openPgPool(
   afterConnect?: (client: any) => Promise<void>,
 ): Promise<PgPool> {
   const pg = await importPeer('pg', () => import('pg'))
-  const { Client, Pool, types } = ((pg as unknown as { default?: typeof pg }).default ?? pg) as typeof pg
+  // The ESM build imports pg's CommonJS exports as `default`; the CommonJS build gets them directly.
+  const { Client, Pool, types } = pg.default ?? pg
 
   class DateStyleWatchingClient extends Client {
     constructor(config?: ConstructorParameters<typeof Client>[0]) {
       super(config)
-      watchDateStyle(this as unknown as ReportingClient)
+      watchDateStyle(this)
     }
   }
 
@@ -38,7 +39,7 @@ export async function openPgPool(
     Client: DateStyleWatchingClient,
     // a connection whose DateStyle is not ISO is refused with a ConfigError saying how to fix it
     onConnect: async (client) => {
-      requireIsoDateStyle(client as unknown as ReportingClient)
+      requireIsoDateStyle(client)
       await afterConnect?.(client)
     },
     max: pool.max,
@@ -51,7 +52,7 @@ export async function openPgPool(
   instance.on('error', () => {})
   listenForClientErrors(instance)
   explainRejectedParameters(instance, tls.rejectionHint)
-  return instance as unknown as PgPool
+  return instance
 }
 
 /**
@@ -81,7 +82,7 @@ export function explainRejectedParameters(
     // The callback form (pool.query uses it) passes through untouched.
     if (args.length > 0) return connect(...args)
     return (connect() as Promise<unknown>).catch((error: unknown) => {
-      throw explainRejectedStartupParameter(error) ?? explainRejectedCertificate(error, certificateHint) ?? error
+      throw translateError(error, { at: 'pool-connect', certificateHint })
     })
   }
 }

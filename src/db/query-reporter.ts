@@ -1,8 +1,8 @@
 import type { LogEvent } from 'kysely'
-import { classifyConnectionError } from './classify-connection-error.js'
 import { sanitizeError } from './error-detail.js'
 import { hideHashValues, hidePasswordHashes, scrubPasswordHashes } from './password-hash-redaction.js'
 import { redact } from './redaction.js'
+import { translateError } from './translate-error.js'
 
 /** One event per query, given to the `log` hook. */
 export interface QueryLogEvent {
@@ -59,9 +59,9 @@ export function kyselyLog(report: QueryReporter): (event: LogEvent) => void {
 
 // `hidden` is present when the host opted in to parameters, and so to the error's detail.
 function describeError(error: unknown, hidden: readonly string[] | undefined): unknown {
-  const classified = classifyConnectionError(error)
-  if (hidden === undefined) return sanitizeError(classified, { disclose: false })
-  return sanitizeError(classified, {
+  const translated = translateError(error, { at: 'driver' })
+  if (hidden === undefined) return sanitizeError(translated, { disclose: false })
+  return sanitizeError(translated, {
     disclose: true,
     scrub: (text) => scrubPasswordHashes(text, hidden),
     scrubParameters: (values) => hideHashValues(values, hidden),

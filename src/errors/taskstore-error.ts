@@ -152,6 +152,7 @@ export interface TaskstoreErrorClass {
  * }
  * ```
  */
+// A class cannot type its instances as the union of its subclasses, so the base class is retyped as that union's class.
 export const TaskstoreError: TaskstoreErrorClass = TaskstoreErrorBase as unknown as TaskstoreErrorClass
 
 /**

@@ -3,9 +3,9 @@ import { attachmentsOf } from '../db/database-attachments.js'
 import type { DirectQuery } from '../db/direct-query.js'
 import type { ReadKey } from '../db/read-tokens.js'
 import type { ReplicaRouter } from '../db/replica-router.js'
+import { type StatementContext, translateError } from '../db/translate-error.js'
 import { markWrite } from '../db/write-marks.js'
 import { type QueryObservation, QueryTracer } from '../tracing/tracing.js'
-import { type ErrorContext, mapDatabaseError } from './database-errors.js'
 import { TemplateCache } from './query-template.js'
 
 /**
@@ -44,7 +44,7 @@ export class QueryRunner {
     key: string | number,
     build: QueryBuild,
     values: Readonly<Record<string, unknown>>,
-    context: ErrorContext = {},
+    context: StatementContext = {},
     route?: Route,
   ): Promise<QueryResult<Row>> {
     let observation: QueryObservation | undefined
@@ -71,9 +71,9 @@ export class QueryRunner {
       observation?.end()
       return result
     } catch (error) {
-      const mapped = mapDatabaseError(error, context, this.#db.isTransaction)
-      observation?.end(mapped)
-      throw mapped
+      const translated = translateError(error, { at: 'statement', context, inTransaction: this.#db.isTransaction })
+      observation?.end(translated)
+      throw translated
     }
   }
 }

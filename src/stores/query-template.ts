@@ -11,6 +11,7 @@ interface Placeholder {
  * placeholders once, then bind fresh values on every call.
  */
 export function placeholder<T>(name: string): T {
+  // Typed as the value it stands for: Kysely only carries it into the parameter list, where bind() replaces it.
   return { [PLACEHOLDER]: name } as unknown as T
 }
 

@@ -1,4 +1,4 @@
-import { type ExpressionBuilder, type Kysely, type SelectQueryBuilder, sql } from 'kysely'
+import { type Compilable, type ExpressionBuilder, type Kysely, type SelectQueryBuilder, sql } from 'kysely'
 import type { Database } from '../db/taskstore-database.js'
 import { placeholder } from './query-template.js'
 import type { Task, TaskSort } from './task.js'
@@ -61,7 +61,7 @@ type SortColumn = (typeof SORT_COLUMN)[TaskSort]
  * the page is the first `limit` rows of their union. So a page costs the
  * same on a user with 100,000 tasks as on one with 100.
  */
-export function buildListing(db: Kysely<Database>, shape: ListingShape): SelectQueryBuilder<Database, 'tasks', Task> {
+export function buildListing(db: Kysely<Database>, shape: ListingShape): Compilable<Task> {
   const limit = placeholder<number>('limit')
   if (!shape.orderedSubqueries || !shape.byUser) return orderedRange(db, shape, {}, limit)
   if (shape.search) return searchListing(db, shape)
@@ -82,7 +82,7 @@ export const SEARCH_WINDOW = 1500
  * when the term is common elsewhere but rare for this user. Postgres skips
  * the second read (a one-time filter) when the first suffices.
  */
-function searchListing(db: Kysely<Database>, shape: ListingShape) {
+function searchListing(db: Kysely<Database>, shape: ListingShape): Compilable<Task> {
   const unsearched: ListingShape = { ...shape, search: false }
   const window = mergedRanges(db, unsearched, sql.lit(SEARCH_WINDOW) as never)
   // Only the user and the term, which the trigram index holds: no order, which would let the planner walk an
@@ -98,7 +98,7 @@ function searchListing(db: Kysely<Database>, shape: ListingShape) {
   // as the page's matches (a CTE is computed as far as its readers pull).
   const fallback = sql<boolean>`(select count(*) from ${sql.table('search_hits')}) < ${limit}
     and (select count(*) from ${sql.table('search_window')}) = ${sql.lit(SEARCH_WINDOW)}`
-  const query = (db as Kysely<any>)
+  const query = db
     .with('search_window', () => window)
     // The window's first matches in its order (a CTE hands its rows on in the order it made them), so no sort:
     // the outer query orders the page.
@@ -106,6 +106,7 @@ function searchListing(db: Kysely<Database>, shape: ListingShape) {
       qc
         .selectFrom('search_window')
         .selectAll()
+        // The window's rows are tasks under another name; the condition reads only their title and description.
         .where((eb) => searchCondition(eb as never, shape.likeEscape))
         .limit(limit),
     )
@@ -116,10 +117,8 @@ function searchListing(db: Kysely<Database>, shape: ListingShape) {
     .selectFrom('search_hits')
     .selectAll()
     .where(sql<boolean>`not (${fallback})`)
-    .unionAll(foundPastCursor.where(fallback) as never)
-  return ordered(shape, (db as Kysely<any>).selectFrom(query.as('page')).selectAll(), true).limit(
-    limit,
-  ) as unknown as SelectQueryBuilder<Database, 'tasks', Task>
+    .unionAll(foundPastCursor.where(fallback))
+  return ordered(shape, db.selectFrom(query.as('page')).selectAll(), true).limit(limit)
 }
 
 /** Orders rows of a listing, by their columns (`completed_at`) or by the task's keys (`completedAt`). */
@@ -140,10 +139,9 @@ function mergedRanges(db: Kysely<Database>, shape: ListingShape, limit: number) 
   if (ranges.length === 1) return orderedRange(db, shape, ranges[0]!, limit)
   const branches = ranges.map((range, i) =>
     db.selectFrom(orderedRange(db, shape, range, limit).as(`r${i}`)).selectAll(),
-  ) as unknown as SelectQueryBuilder<any, any, Task>[]
+  )
   const union = branches.slice(1).reduce((all, branch) => all.unionAll(branch), branches[0]!)
-  const merged = ordered(shape, (db as Kysely<any>).selectFrom(union.as('page')).selectAll(), true).limit(limit)
-  return merged as unknown as SelectQueryBuilder<Database, 'tasks', Task>
+  return ordered(shape, db.selectFrom(union.as('page')).selectAll(), true).limit(limit)
 }
 
 /**
@@ -198,6 +196,16 @@ export function listingRanges(shape: ListingShape): ListingRange[] {
   return ranges
 }
 
+/**
+ * The tasks table's rows as tasks, or the search's matches under the
+ * table's name, so the same conditions read them (raw, or the schema
+ * plugin would qualify the name).
+ */
+function taskRows(db: Kysely<Database>, from: 'tasks' | 'search_found'): TaskQueryBuilder {
+  if (from === 'tasks') return db.selectFrom('tasks').select(TASK_COLUMNS)
+  return db.selectFrom(sql<Database['tasks']>`${sql.id(from)}`.as('tasks')).select(TASK_COLUMNS)
+}
+
 /** The listing's rows in one range, in order, limited to a page. */
 function orderedRange(
   db: Kysely<Database>,
@@ -210,13 +218,7 @@ function orderedRange(
   const before = shape.order === 'asc' ? '>' : '<'
   const nullable = shape.sort === 'completedAt'
 
-  // The search's matches under the table's name, so the same conditions read them; raw, or the schema plugin would qualify it.
-  const source: any = from === 'tasks' ? 'tasks' : sql`${sql.id(from)}`.as('tasks')
-  let query = (db as Kysely<any>).selectFrom(source).select(TASK_COLUMNS) as unknown as SelectQueryBuilder<
-    Database,
-    'tasks',
-    Task
-  >
+  let query = taskRows(db, from)
   if (shape.byUser) query = query.where('user_id', '=', placeholder<string>('userId'))
   query = filterEquals(query, 'completed', range.completed, shape.completed)
   if (range.priority === 'bound' && shape.sort === 'priority' && shape.orderedSubqueries) {

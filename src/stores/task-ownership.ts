@@ -5,6 +5,7 @@ import type { QueryBuild, QueryRunner, Route } from './query-runner.js'
 import { placeholder } from './query-template.js'
 import type { Task } from './task.js'
 import type { UpdatedAt } from './updated-at.js'
+import type { WhereOn } from './where-on.js'
 
 /** How the task store reaches one task of one user. */
 export interface OwnedTaskAccess {
@@ -24,7 +25,7 @@ export interface OwnedTaskAccess {
     access?: 'read' | 'write',
   ): Promise<Task>
   /** Scopes a query to the task `taskId` of the user `userId` (both bound per call). */
-  byOwner<Q extends { where: (...args: never[]) => Q }>(query: Q): Q
+  byOwner<Q extends WhereOn<'tasks', 'id' | 'user_id', Q>>(query: Q): Q
 }
 
 /**
@@ -69,9 +70,7 @@ export function createOwnedTaskAccess(
       return ownershipFailure(taskId)
     },
     byOwner(query) {
-      return (query as any)
-        .where('id', '=', placeholder<number>('taskId'))
-        .where('user_id', '=', placeholder<string>('userId'))
+      return query.where('id', '=', placeholder<number>('taskId')).where('user_id', '=', placeholder<string>('userId'))
     },
   }
 }

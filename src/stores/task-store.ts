@@ -12,6 +12,7 @@ import {
   taskInputSchema,
   taskPatchSchema,
 } from '../validation/index.js'
+import { patchAssignments } from './patch-assignments.js'
 import { QueryRunner } from './query-runner.js'
 import { placeholder } from './query-template.js'
 import type { Task, TaskStore } from './task.js'
@@ -20,6 +21,14 @@ import { createTaskCounter } from './task-counter.js'
 import { createOwnedTaskAccess } from './task-ownership.js'
 import { createTaskPages } from './task-pages.js'
 import { updatedAtFor } from './updated-at.js'
+
+// The column each field of a task patch sets.
+const TASK_PATCH_COLUMNS = {
+  title: 'title',
+  description: 'description',
+  priority: 'priority',
+  completed: 'completed',
+} as const satisfies Record<string, keyof Database['tasks']>
 
 /**
  * Creates the task store over a database or a transaction. Given a
@@ -94,25 +103,19 @@ export function createTaskStore<DB extends Database>(database: Kysely<DB> | Tran
         const owner = parseUserId(userId, 'userId')
         const id = parseTaskId(taskId, 'taskId')
         const changes = parseInput(taskPatchSchema, patch)
-        const fields = (['title', 'description', 'priority', 'completed'] as const).filter(
-          (field) => changes[field] !== undefined,
-        )
+        const { fields, set } = patchAssignments(changes, TASK_PATCH_COLUMNS, updatedAt)
         return oneOwnedTask(
-          `update:${fields.join(',')}`,
+          `update:${fields}`,
           () =>
             byOwner(
               db
                 .updateTable('tasks')
                 .set({
-                  ...(changes.title !== undefined && { title: placeholder('title') }),
-                  ...(changes.description !== undefined && { description: placeholder('description') }),
-                  ...(changes.priority !== undefined && { priority: placeholder('priority') }),
+                  ...set,
+                  // completedAt changes only when completed does
                   ...(changes.completed !== undefined && {
-                    completed: placeholder('completed'),
-                    // completedAt changes only when completed does
                     completed_at: sql`case when ${placeholder('completed')}::boolean then coalesce(completed_at, now()) end`,
                   }),
-                  updated_at: updatedAt.value,
                 })
                 .returning(TASK_COLUMNS),
             ),

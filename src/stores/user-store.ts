@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type { Kysely, Transaction } from 'kysely'
+import type { Compilable, Kysely, Transaction } from 'kysely'
 import { capabilitiesOf } from '../db/database-capabilities.js'
 import { ANY_USER } from '../db/read-tokens.js'
 import { asTaskstoreDatabase, type Database } from '../db/taskstore-database.js'
@@ -17,10 +17,12 @@ import {
 import { BCRYPT_COST, DEFAULT_BCRYPT_COST } from './bcrypt-hash.js'
 import { checkPassword } from './password-check.js'
 import { hashPassword, OWASP_SCRYPT_COST } from './password-hashing.js'
-import { QueryRunner, type Route } from './query-runner.js'
+import { patchAssignments } from './patch-assignments.js'
+import { type QueryBuild, QueryRunner, type Route } from './query-runner.js'
 import { placeholder } from './query-template.js'
 import { updatedAtFor } from './updated-at.js'
 import type { User, UserStore, UserStoreOptions } from './user.js'
+import type { WhereOn } from './where-on.js'
 
 const USER_COLUMNS = [
   'id',
@@ -31,6 +33,15 @@ const USER_COLUMNS = [
   'created_at as createdAt',
   'updated_at as updatedAt',
 ] as const
+
+// The column each field of a user patch sets; the password is set as its hash.
+const USER_PATCH_COLUMNS = {
+  email: 'email',
+  name: 'name',
+  isActive: 'is_active',
+  emailVerified: 'email_verified',
+  passwordHash: 'password_hash',
+} as const satisfies Record<string, keyof Database['users']>
 
 /**
  * Creates the user store over a database or a transaction.
@@ -58,14 +69,22 @@ export function createUserStore<DB extends Database>(
   const runner = new QueryRunner(db)
   const updatedAt = updatedAtFor(capabilitiesOf(db).triggers)
 
-  const byId = <Q>(query: Q) => (query as any).where('id', '=', placeholder<string>('id')) as Q
+  const byId = <Q extends WhereOn<'users', 'id', Q>>(query: Q): Q => query.where('id', '=', placeholder<string>('id'))
 
-  async function one(key: string, build: () => any, values: Record<string, unknown>, context = {}, route?: Route) {
+  async function one(key: string, build: QueryBuild, values: Record<string, unknown>, context = {}, route?: Route) {
     const { rows } = await runner.run<User>(key, build, { now: updatedAt.bind(), ...values }, context, route)
     const user = rows[0]
     if (!user) throw new NotFoundError(`User ${String(values.id)} does not exist`)
     return user
   }
+
+  // A statement on one user that binds nothing but the id.
+  const oneById = <Q extends WhereOn<'users', 'id', Q> & Compilable<User>>(
+    key: string,
+    userId: string,
+    route: Route,
+    build: () => Q,
+  ) => one(key, () => byId(build()), { id: userId }, {}, route)
 
   return traceCalls<UserStore>(
     {
@@ -100,13 +119,7 @@ export function createUserStore<DB extends Database>(
 
       async getUser(id) {
         const userId = parseUserId(id, 'id')
-        return one(
-          'getUser',
-          () => byId(db.selectFrom('users').select(USER_COLUMNS)),
-          { id: userId },
-          {},
-          { read: userId },
-        )
+        return oneById('getUser', userId, { read: userId }, () => db.selectFrom('users').select(USER_COLUMNS))
       },
 
       async findUserByEmail(email) {
@@ -125,26 +138,12 @@ export function createUserStore<DB extends Database>(
         const userId = parseUserId(id, 'id')
         const changes = parseInput(userPatchSchema, patch)
         const passwordHash = changes.password === undefined ? undefined : await hashPassword(changes.password, cost)
-        const fields = (['email', 'name', 'isActive', 'emailVerified', 'password'] as const).filter(
-          (field) => changes[field] !== undefined,
-        )
+        const values = { ...changes, id: userId, passwordHash }
+        const { fields, set } = patchAssignments(values, USER_PATCH_COLUMNS, updatedAt)
         return one(
-          `updateUser:${fields.join(',')}`,
-          () =>
-            byId(
-              db
-                .updateTable('users')
-                .set({
-                  ...(changes.email !== undefined && { email: placeholder('email') }),
-                  ...(changes.name !== undefined && { name: placeholder('name') }),
-                  ...(changes.isActive !== undefined && { is_active: placeholder('isActive') }),
-                  ...(changes.emailVerified !== undefined && { email_verified: placeholder('emailVerified') }),
-                  ...(passwordHash !== undefined && { password_hash: placeholder('passwordHash') }),
-                  updated_at: updatedAt.value,
-                })
-                .returning(USER_COLUMNS),
-            ),
-          { ...changes, id: userId, passwordHash },
+          `updateUser:${fields}`,
+          () => byId(db.updateTable('users').set(set).returning(USER_COLUMNS)),
+          values,
           { duplicate: { email: `A user with email ${changes.email} already exists` } },
           { write: [userId] },
         )
@@ -152,15 +151,7 @@ export function createUserStore<DB extends Database>(
 
       async deleteUser(id) {
         const userId = parseUserId(id, 'id')
-        return one(
-          'deleteUser',
-          () => byId(db.deleteFrom('users').returning(USER_COLUMNS)),
-          { id: userId },
-          {},
-          {
-            write: [userId],
-          },
-        )
+        return oneById('deleteUser', userId, { write: [userId] }, () => db.deleteFrom('users').returning(USER_COLUMNS))
       },
 
       async verifyPassword(email, password) {

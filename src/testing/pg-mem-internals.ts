@@ -39,6 +39,7 @@ interface InternalDb {
 }
 
 function internals(mem: IMemoryDb): InternalDb {
+  // pg-mem's types cover its public API only; InternalDb is read from its 3.0.x source.
   return mem as unknown as InternalDb
 }
 
