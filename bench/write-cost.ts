@@ -102,10 +102,7 @@ async function openSide(
   url.searchParams.set('options', '-c synchronous_commit=off')
   const db = createDatabase({ connectionString: url.toString(), schema, pool: { max: 2 } })
   await migrateToLatest(db, { schema })
-  if (version === 'before') {
-    const { applied } = await migrateDown(db, { schema })
-    if (applied[0] !== MEASURED_MIGRATION) throw new Error(`Expected to undo ${MEASURED_MIGRATION}, undid ${applied}`)
-  }
+  if (version === 'before') await undoThrough(db, schema, MEASURED_MIGRATION)
   const table = `${quote(schema)}.tasks`
   await context.admin.query(`insert into ${quote(schema)}.users (id, email) values ($1, $2)`, [
     WRITER,
@@ -128,5 +125,14 @@ async function openSide(
       await db.destroy()
       await context.admin.query(`drop schema if exists ${quote(schema)} cascade`)
     },
+  }
+}
+
+/** Steps down one migration at a time until `name` is undone; later steps go first. */
+async function undoThrough(db: ReturnType<typeof createDatabase>, schema: string, name: string): Promise<void> {
+  for (;;) {
+    const { applied } = await migrateDown(db, { schema })
+    if (applied.length === 0) throw new Error(`${name} was never applied in ${schema}`)
+    if (applied[0] === name) return
   }
 }
