@@ -362,6 +362,9 @@ export function fuzzFunctions(functions: readonly FuzzedFunction[], context: () 
         const seen = { ok: 0, rejected: new Map<string, number>() }
         await fc.assert(
           fc.asyncProperty(fn.args, async (raw) => {
+            // PGlite reads every value with a TextDecoder that drops a leading U+FEFF (a byte order mark), which
+            // the embedded database documents; the value is stored intact, but a check reading it back would differ.
+            fc.pre(context().backend !== 'embedded' || !holdsLeadingBom(raw))
             const before = await world.prepare()
             const resolved = (await resolve(world, raw)) as unknown[]
             // email picks name fixture users by index
@@ -402,7 +405,8 @@ export function fuzzFunctions(functions: readonly FuzzedFunction[], context: () 
             }
             expect(invariantViolations(after)).toEqual([])
           }),
-          { numRuns: FUZZ_RUNS },
+          // FUZZ_SEED replays a failing run: the seed fast-check printed.
+          { numRuns: FUZZ_RUNS, ...(process.env.FUZZ_SEED ? { seed: Number(process.env.FUZZ_SEED) } : {}) },
         )
         if (process.env.FUZZ_DEBUG) console.log(fn.name, context().backend, seen)
         // The generators reach both sides: some calls pass validation, some do not.
@@ -413,4 +417,12 @@ export function fuzzFunctions(functions: readonly FuzzedFunction[], context: () 
       Math.max(60_000, FUZZ_RUNS * 60),
     )
   }
+}
+
+/** Whether any string inside `value` (arrays and plain objects included) begins with U+FEFF. */
+function holdsLeadingBom(value: unknown): boolean {
+  if (typeof value === 'string') return value.startsWith('\ufeff')
+  if (Array.isArray(value)) return value.some(holdsLeadingBom)
+  if (value !== null && typeof value === 'object') return Object.values(value).some(holdsLeadingBom)
+  return false
 }
