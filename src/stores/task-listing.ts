@@ -68,22 +68,36 @@ export function buildListing(db: Kysely<Database>, shape: ListingShape): Compila
   return mergedRanges(db, shape, limit)
 }
 
-/** How many rows, in order, a search reads before it looks the matches up in the trigram index instead. */
+/** How many rows, in order, a search reads first, to tell a rare term from one that fills pages in order. */
+export const SEARCH_PROBE = 300
+/**
+ * Fewer matches than this among the {@link SEARCH_PROBE} rows make a term
+ * rare. A term in 1 in 30 rows, which fills a page in the window, has 10 on
+ * average there, and fewer than 5 about one time in thirty; a rarer term
+ * would not fill the window's page either, and costs less fetched at once.
+ */
+export const SEARCH_PROBE_MATCHES = 5
+/** How many rows, in order, a search that is not rare reads before it looks the matches up in the trigram index instead. */
 export const SEARCH_WINDOW = 1500
 
 /**
- * A search reads the listing's next {@link SEARCH_WINDOW} rows in order
- * and keeps the matches: a term in more than a few percent of the user's
- * tasks fills the page there. Only when the window held the full amount
- * and still too few matches does it fetch every match past the cursor
- * (the trigram index finds them; a term that rare has few) and sort them.
- * Either way it reads about two thousand rows at most on a 100,000-task
+ * A search first reads the listing's next {@link SEARCH_PROBE} rows in
+ * order. A term with fewer than {@link SEARCH_PROBE_MATCHES} matches there
+ * is rare: every match past the cursor is fetched at once (the trigram
+ * index finds them, and a term that rare has few) and sorted. Otherwise the
+ * search reads the listing's next {@link SEARCH_WINDOW} rows in order and
+ * keeps the matches: a term in more than a few percent of the user's tasks
+ * fills the page there. Only when the window held the full amount and still
+ * too few matches does it fetch and sort the matches past the cursor after
+ * all. Either way it reads a few thousand rows at most on a 100,000-task
  * user, where a plan chosen from the column's statistics reads all of them
- * when the term is common elsewhere but rare for this user. Postgres skips
- * the second read (a one-time filter) when the first suffices.
+ * when the term is common elsewhere but rare for this user; and a rare term,
+ * the slowest case, reads a fifth of the window. Postgres skips each read
+ * whose one-time filter says it is not needed.
  */
 function searchListing(db: Kysely<Database>, shape: ListingShape): Compilable<Task> {
   const unsearched: ListingShape = { ...shape, search: false }
+  const probe = mergedRanges(db, unsearched, sql.lit(SEARCH_PROBE) as never)
   const window = mergedRanges(db, unsearched, sql.lit(SEARCH_WINDOW) as never)
   // Only the user and the term, which the trigram index holds: no order, which would let the planner walk an
   // index in order instead, and no filter or cursor, which would let it read a B-tree range of the user's rows.
@@ -94,11 +108,21 @@ function searchListing(db: Kysely<Database>, shape: ListingShape): Compilable<Ta
     .where((eb) => searchCondition(eb, shape.likeEscape))
   const foundPastCursor = orderedRange(db, unsearched, {}, undefined, 'search_found').clearOrderBy()
   const limit = placeholder<number>('limit')
-  // Hits first: once they fill the page the window's count is never taken, so the window is read only as far
-  // as the page's matches (a CTE is computed as far as its readers pull).
-  const fallback = sql<boolean>`(select count(*) from ${sql.table('search_hits')}) < ${limit}
-    and (select count(*) from ${sql.table('search_window')}) = ${sql.lit(SEARCH_WINDOW)}`
+  // Rare first, then the hits: when the probe decides, the window is never read; once the hits fill the page
+  // the window's count is never taken, so the window is read only as far as the page's matches (a CTE is
+  // computed as far as its readers pull).
+  const fallback = sql<boolean>`(select count(*) from ${sql.table('search_probe_hits')}) < ${sql.lit(SEARCH_PROBE_MATCHES)}
+    or ((select count(*) from ${sql.table('search_hits')}) < ${limit}
+      and (select count(*) from ${sql.table('search_window')}) = ${sql.lit(SEARCH_WINDOW)})`
   const query = db
+    // The probe's rows are tasks under another name; the condition reads only their title and description.
+    .with('search_probe_hits', (qc) =>
+      qc
+        .selectFrom(probe.as('search_probe'))
+        .select(sql.lit(1).as('hit'))
+        .where((eb) => searchCondition(eb as never, shape.likeEscape))
+        .limit(sql.lit(SEARCH_PROBE_MATCHES) as never),
+    )
     .with('search_window', () => window)
     // The window's first matches in its order (a CTE hands its rows on in the order it made them), so no sort:
     // the outer query orders the page.
@@ -106,7 +130,6 @@ function searchListing(db: Kysely<Database>, shape: ListingShape): Compilable<Ta
       qc
         .selectFrom('search_window')
         .selectAll()
-        // The window's rows are tasks under another name; the condition reads only their title and description.
         .where((eb) => searchCondition(eb as never, shape.likeEscape))
         .limit(limit),
     )
@@ -117,7 +140,7 @@ function searchListing(db: Kysely<Database>, shape: ListingShape): Compilable<Ta
     .selectFrom('search_hits')
     .selectAll()
     .where(sql<boolean>`not (${fallback})`)
-    .unionAll(foundPastCursor.where(fallback))
+    .unionAll(foundPastCursor.where(sql<boolean>`(${fallback})`))
   return ordered(shape, db.selectFrom(query.as('page')).selectAll(), true).limit(limit)
 }
 

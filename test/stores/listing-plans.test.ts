@@ -8,6 +8,8 @@ import { explainAnalyze, type ScanRows, scanRows } from '../support/plan-rows.js
 const HEAVY_TASKS = 100_000
 /** "A few thousand": a search reads up to 1,500 rows in order (3,000 for completedAt), plus the matches of an uncommon term. */
 const MAX_ROWS_TOUCHED = 5_000
+/** A rare term reads the first 300 rows in order (600 for completedAt's two ranges), then its few matches. */
+const RARE_MAX_ROWS_TOUCHED = 1_000
 
 const FILTERS: Record<string, TaskQuery> = {
   none: {},
@@ -101,6 +103,9 @@ describeEachBackend(
         expect(touched).toHaveLength(5 * 2 * (Object.keys(FILTERS).length * 2 - 1) + 2)
         const over = touched.filter((entry) => entry.rows > MAX_ROWS_TOUCHED)
         expect(over).toEqual([])
+        const rare = touched.filter((entry) => entry.shape.includes('search (rare)'))
+        expect(rare).toHaveLength(10)
+        expect(rare.filter((entry) => entry.rows > RARE_MAX_ROWS_TOUCHED)).toEqual([])
       } finally {
         await logged.destroy()
       }
