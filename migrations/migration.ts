@@ -14,6 +14,11 @@ export interface MigrationContext {
    * find an extension missing, or the role unable to create it.
    */
   readonly supportsExtensions: boolean
+  /**
+   * False on pg-mem, whose listings are one ordered query: the indexes that
+   * serve a listing read as ranges in order would only slow its writes.
+   */
+  readonly readsListingRanges: boolean
 }
 
 /**

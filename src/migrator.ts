@@ -147,7 +147,12 @@ export async function runMigrations(
 ): Promise<MigrationRun> {
   const schema = resolveSchema(db, options)
   const can = capabilitiesOf(db)
-  const context: MigrationContext = { schema, supportsTriggers: can.triggers, supportsExtensions: can.extensions }
+  const context: MigrationContext = {
+    schema,
+    supportsTriggers: can.triggers,
+    supportsExtensions: can.extensions,
+    readsListingRanges: can.orderedSubqueries,
+  }
   let running: string | null = null
   const querySpans = new QuerySpanPlugin(db.withoutPlugins(), schema)
   try {
