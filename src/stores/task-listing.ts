@@ -109,10 +109,10 @@ function searchListing(db: Kysely<Database>, shape: ListingShape): Compilable<Ta
   const limit = placeholder<number>('limit')
   // Rare first, then the hits: when the probe decides, the window is never read; once the hits fill the page
   // the window's count is never taken, so the window is read only as far as the page's matches (a CTE is
-  // computed as far as its readers pull).
-  const fallback = sql<boolean>`(select count(*) from ${sql.table('search_probe_hits')}) < ${sql.lit(SEARCH_PROBE_MATCHES)}
+  // computed as far as its readers pull). Parenthesised whole: it is ANDed with the range's own conditions.
+  const fallback = sql<boolean>`((select count(*) from ${sql.table('search_probe_hits')}) < ${sql.lit(SEARCH_PROBE_MATCHES)}
     or ((select count(*) from ${sql.table('search_hits')}) < ${limit}
-      and (select count(*) from ${sql.table('search_window')}) = ${sql.lit(SEARCH_WINDOW)})`
+      and (select count(*) from ${sql.table('search_window')}) = ${sql.lit(SEARCH_WINDOW)}))`
   const query = db
     .with('search_window', () => window)
     // The probe's rows are tasks under another name; the condition reads only their title and description.
@@ -148,8 +148,8 @@ function searchListing(db: Kysely<Database>, shape: ListingShape): Compilable<Ta
     )
     .selectFrom('search_hits')
     .selectAll()
-    .where(sql<boolean>`not (${fallback})`)
-    .unionAll(foundPastCursor.where(sql<boolean>`(${fallback})`))
+    .where(sql<boolean>`not ${fallback}`)
+    .unionAll(foundPastCursor.where(fallback))
   return ordered(shape, db.selectFrom(query.as('page')).selectAll(), true).limit(limit)
 }
 

@@ -40,7 +40,13 @@ describeEachBackend(
       from generate_series(1, ${FILLERS}) g`.execute(db)
       const all = await walk(tasks, alice.id, { limit: 100 })
       expect(all).toHaveLength(FILLERS)
-      const terms = [
+      const terms: Array<{
+        search: string
+        limits: number[]
+        matching: RegExp
+        count: number
+        filters: TaskQuery[]
+      }> = [
         {
           search: 'NEEDLE',
           limits: [1],
@@ -59,7 +65,7 @@ describeEachBackend(
             const expected = (await walk(tasks, alice.id, { sort, order, limit: 100 })).filter((task) =>
               matches.some((match) => match.id === task.id),
             )
-            for (const filter of term.filters as TaskQuery[]) {
+            for (const filter of term.filters) {
               const matching = expected.filter(
                 (task) =>
                   (filter.completed === undefined || task.completed === filter.completed) &&
