@@ -20,3 +20,18 @@ if (!existsSync(BUILT) || statSync(BUILT).mtimeMs < newestSourceMs()) {
 const subject = (await import(BUILT.href)) as Subject
 
 export const { createDatabase, createTaskStore, migrateDown, migrateToLatest } = subject
+
+/** Steps down one migration at a time until `name` is undone; later steps go first. */
+export async function undoThrough(
+  db: ReturnType<typeof createDatabase>,
+  name: string,
+  options: { readonly schema?: string } = {},
+): Promise<readonly string[]> {
+  const undone: string[] = []
+  for (;;) {
+    const { applied } = await migrateDown(db, options)
+    if (applied.length === 0) throw new Error(`${name} was never applied`)
+    undone.push(...applied)
+    if (applied[0] === name) return undone
+  }
+}

@@ -1,7 +1,7 @@
 import type { BenchContext, Fixtures } from './bench-context.js'
 import { quote } from './seed-dataset.js'
 import { type LatencySummary, seededRandom, summarize, timeUs } from './stats.js'
-import { createDatabase, createTaskStore, migrateDown, migrateToLatest, type TaskStore } from './subject.js'
+import { createDatabase, createTaskStore, migrateToLatest, type TaskStore, undoThrough } from './subject.js'
 
 /** The writer's tasks in both schemas, copied from the heaviest user so the indexes are as deep. */
 const WRITER = 'bench-writer'
@@ -102,7 +102,7 @@ async function openSide(
   url.searchParams.set('options', '-c synchronous_commit=off')
   const db = createDatabase({ connectionString: url.toString(), schema, pool: { max: 2 } })
   await migrateToLatest(db, { schema })
-  if (version === 'before') await undoThrough(db, schema, MEASURED_MIGRATION)
+  if (version === 'before') await undoThrough(db, MEASURED_MIGRATION, { schema })
   const table = `${quote(schema)}.tasks`
   await context.admin.query(`insert into ${quote(schema)}.users (id, email) values ($1, $2)`, [
     WRITER,
@@ -125,14 +125,5 @@ async function openSide(
       await db.destroy()
       await context.admin.query(`drop schema if exists ${quote(schema)} cascade`)
     },
-  }
-}
-
-/** Steps down one migration at a time until `name` is undone; later steps go first. */
-async function undoThrough(db: ReturnType<typeof createDatabase>, schema: string, name: string): Promise<void> {
-  for (;;) {
-    const { applied } = await migrateDown(db, { schema })
-    if (applied.length === 0) throw new Error(`${name} was never applied in ${schema}`)
-    if (applied[0] === name) return
   }
 }
