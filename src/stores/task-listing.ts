@@ -94,41 +94,33 @@ export const SEARCH_WINDOW = 1500
  * when the term is common elsewhere but rare for this user; and a rare term,
  * the slowest case, reads a fifth of the window. Postgres skips each read
  * whose one-time filter says it is not needed.
+ *
+ * A `completedAt` listing is read in two parts, the completed tasks and
+ * then the null tail (see {@link listingRanges}), each with a window of its
+ * own: the tail's is read only when the completed part ran out before its
+ * window filled and held too few matches, so a common term costs what it
+ * costs on any other sort.
  */
 function searchListing(db: Kysely<Database>, shape: ListingShape): Compilable<Task> {
   const unsearched: ListingShape = { ...shape, search: false }
+  const ranges = listingRanges(unsearched)
+  const completed = ranges.filter((range) => range.part === 'completed')
+  const tail = ranges.filter((range) => range.part === 'tail')
+  if (completed.length > 0 && tail.length > 0) return twoPartSearch(db, shape, completed, tail)
   const window = mergedRanges(db, unsearched, sql.lit(SEARCH_WINDOW) as never)
-  // Only the user and the term, which the trigram index holds: no order, which would let the planner walk an
-  // index in order instead, and no filter or cursor, which would let it read a B-tree range of the user's rows.
-  const found = db
-    .selectFrom('tasks')
-    .selectAll()
-    .where('user_id', '=', placeholder<string>('userId'))
-    .where((eb) => searchCondition(eb, shape.likeEscape))
-  const foundPastCursor = orderedRange(db, unsearched, {}, undefined, 'search_found').clearOrderBy()
   const limit = placeholder<number>('limit')
   // Rare first, then the hits: when the probe decides, the window is never read; once the hits fill the page
   // the window's count is never taken, so the window is read only as far as the page's matches (a CTE is
   // computed as far as its readers pull). Parenthesised whole: it is ANDed with the range's own conditions.
   const fallback = sql<boolean>`((select count(*) from ${sql.table('search_probe_hits')}) < ${sql.lit(SEARCH_PROBE_MATCHES)}
     or ((select count(*) from ${sql.table('search_hits')}) < ${limit}
-      and (select count(*) from ${sql.table('search_window')}) = ${sql.lit(SEARCH_WINDOW)}))`
+      and ${windowFull('search_window')}))`
   const query = db
     .with('search_window', () => window)
     // The probe's rows are tasks under another name; the condition reads only their title and description.
     .with('search_probe_hits', (qc) =>
       qc
-        .selectFrom(
-          // One range is read in order as far as its readers pull, so the window's first rows cost no more than
-          // the probe's own range would, and plan faster. Merged ranges are sorted whole: those get their own.
-          listingRanges(unsearched).length === 1
-            ? qc
-                .selectFrom('search_window')
-                .selectAll()
-                .limit(sql.lit(SEARCH_PROBE) as never)
-                .as('search_probe')
-            : mergedRanges(db, unsearched, sql.lit(SEARCH_PROBE) as never).as('search_probe'),
-        )
+        .selectFrom(probeRows(db, unsearched, ranges, 'search_window').as('search_probe'))
         .select(sql.lit(1).as('hit'))
         .where((eb) => searchCondition(eb as never, shape.likeEscape))
         .limit(sql.lit(SEARCH_PROBE_MATCHES) as never),
@@ -144,13 +136,130 @@ function searchListing(db: Kysely<Database>, shape: ListingShape): Compilable<Ta
     )
     .with(
       (cte) => cte('search_found').materialized(),
-      () => found,
+      () => searchFound(db, shape),
     )
     .selectFrom('search_hits')
     .selectAll()
     .where(sql<boolean>`not ${fallback}`)
-    .unionAll(foundPastCursor.where(fallback))
+    .unionAll(searchFoundPastCursor(db, unsearched).where(fallback))
   return ordered(shape, db.selectFrom(query.as('page')).selectAll(), true).limit(limit)
+}
+
+/**
+ * {@link searchListing} for a `completedAt` listing: the completed part's
+ * window first, the tail's after it. Each part's first matches are kept
+ * apart, so which rows make the page never depends on the order in which
+ * Postgres reads a union.
+ */
+function twoPartSearch(
+  db: Kysely<Database>,
+  shape: ListingShape,
+  completed: readonly ListingRange[],
+  tail: readonly ListingRange[],
+): Compilable<Task> {
+  const unsearched: ListingShape = { ...shape, search: false }
+  const limit = placeholder<number>('limit')
+  const fallback = sql<boolean>`((select count(*) from ${sql.table('search_probe_hits')}) < ${sql.lit(SEARCH_PROBE_MATCHES)}
+    or ((select count(*) from ${sql.table('search_hits')}) < ${limit}
+      and (${windowFull('search_window')} or ${windowFull('search_window_tail')})))`
+  // The tail comes into play only when the completed part ended inside its window: the window's count is then
+  // already known, as every row of it was read looking for matches.
+  const completedEnded = sql<boolean>`(select count(*) from ${sql.table('search_window')}) < ${sql.lit(SEARCH_WINDOW)}`
+  const probeCompletedEnded = sql<boolean>`(select count(*) from (select 1 from ${sql.table('search_window')} limit ${sql.lit(SEARCH_PROBE)}) as search_probe_rows) < ${sql.lit(SEARCH_PROBE)}`
+  const query = db
+    .with('search_window', () => mergedRanges(db, unsearched, sql.lit(SEARCH_WINDOW) as never, completed))
+    .with('search_window_tail', () => mergedRanges(db, unsearched, sql.lit(SEARCH_WINDOW) as never, tail))
+    // The first rows in order are the completed part's, and the tail's when that part has fewer.
+    .with('search_probe_hits', (qc) =>
+      qc
+        .selectFrom(
+          qc
+            .selectFrom(probeRows(db, unsearched, completed, 'search_window').as('search_probe'))
+            .select(sql.lit(1).as('hit'))
+            .where((eb) => searchCondition(eb as never, shape.likeEscape))
+            .unionAll(
+              qc
+                .selectFrom(probeRows(db, unsearched, tail, 'search_window_tail').as('search_probe'))
+                .select(sql.lit(1).as('hit'))
+                .where((eb) => searchCondition(eb as never, shape.likeEscape))
+                .where(probeCompletedEnded),
+            )
+            .as('search_probe_parts'),
+        )
+        .selectAll()
+        .limit(sql.lit(SEARCH_PROBE_MATCHES) as never),
+    )
+    .with('search_hits_completed', (qc) =>
+      qc
+        .selectFrom('search_window')
+        .selectAll()
+        .where((eb) => searchCondition(eb as never, shape.likeEscape))
+        .limit(limit),
+    )
+    .with('search_hits', (qc) =>
+      qc
+        .selectFrom('search_hits_completed')
+        .selectAll()
+        .unionAll(
+          qc
+            .selectFrom('search_window_tail')
+            .selectAll()
+            .where((eb) => searchCondition(eb as never, shape.likeEscape))
+            .where(sql<boolean>`(select count(*) from ${sql.table('search_hits_completed')}) < ${limit}`)
+            .where(completedEnded)
+            .limit(limit),
+        ),
+    )
+    .with(
+      (cte) => cte('search_found').materialized(),
+      () => searchFound(db, shape),
+    )
+    .selectFrom('search_hits')
+    .selectAll()
+    .where(sql<boolean>`not ${fallback}`)
+    .unionAll(searchFoundPastCursor(db, unsearched).where(fallback))
+  return ordered(shape, db.selectFrom(query.as('page')).selectAll(), true).limit(limit)
+}
+
+/** Whether a search window holds the full {@link SEARCH_WINDOW} rows, so more rows follow it unread. */
+function windowFull(window: 'search_window' | 'search_window_tail') {
+  return sql<boolean>`(select count(*) from ${sql.table(window)}) = ${sql.lit(SEARCH_WINDOW)}`
+}
+
+/**
+ * The first {@link SEARCH_PROBE} rows of a part of the listing. One range is
+ * read in order as far as its readers pull, so its window's first rows cost
+ * no more than a range of the probe's own would, and plan faster. Merged
+ * ranges are sorted whole: those get their own.
+ */
+function probeRows(
+  db: Kysely<Database>,
+  shape: ListingShape,
+  ranges: readonly ListingRange[],
+  window: 'search_window' | 'search_window_tail',
+): SelectQueryBuilder<any, any, Task> {
+  if (ranges.length > 1) return mergedRanges(db, shape, sql.lit(SEARCH_PROBE) as never, ranges) as never
+  return db
+    .selectFrom(sql<Task>`${sql.table(window)}`.as(window))
+    .selectAll()
+    .limit(sql.lit(SEARCH_PROBE) as never)
+}
+
+/**
+ * Only the user and the term, which the trigram index holds: no order, which would let the planner walk an
+ * index in order instead, and no filter or cursor, which would let it read a B-tree range of the user's rows.
+ */
+function searchFound(db: Kysely<Database>, shape: ListingShape) {
+  return db
+    .selectFrom('tasks')
+    .selectAll()
+    .where('user_id', '=', placeholder<string>('userId'))
+    .where((eb) => searchCondition(eb, shape.likeEscape))
+}
+
+/** The search's matches past the cursor, with the listing's filters, unordered: the page is sorted once, outside. */
+function searchFoundPastCursor(db: Kysely<Database>, unsearched: ListingShape) {
+  return orderedRange(db, unsearched, {}, undefined, 'search_found').clearOrderBy()
 }
 
 /** Orders rows of a listing, by their columns (`completed_at`) or by the task's keys (`completedAt`). */
@@ -165,9 +274,13 @@ function ordered<Q extends SelectQueryBuilder<any, any, any>>(shape: ListingShap
     .orderBy('id', direction) as Q
 }
 
-/** The first `limit` rows of every range of the listing, in order. */
-function mergedRanges(db: Kysely<Database>, shape: ListingShape, limit: number) {
-  const ranges = listingRanges(shape)
+/** The first `limit` rows of every range of the listing (or of the ranges given), in order. */
+function mergedRanges(
+  db: Kysely<Database>,
+  shape: ListingShape,
+  limit: number,
+  ranges: readonly ListingRange[] = listingRanges(shape),
+) {
   if (ranges.length === 1) return orderedRange(db, shape, ranges[0]!, limit)
   const branches = ranges.map((range, i) =>
     db.selectFrom(orderedRange(db, shape, range, limit).as(`r${i}`)).selectAll(),

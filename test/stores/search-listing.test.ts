@@ -18,6 +18,56 @@ async function walk(tasks: TaskStore, userId: string, query: TaskQuery): Promise
 }
 
 const FILLERS = SEARCH_WINDOW + 500
+/** Enough that a user's completed tasks (half of them) outnumber a search window. */
+const COMPLETED_HEAVY = 2 * SEARCH_WINDOW + 500
+
+interface SearchTerm {
+  readonly search: string
+  readonly limits: readonly number[]
+  readonly matching: RegExp
+  readonly count: number
+  readonly filters: readonly TaskQuery[]
+}
+
+/**
+ * Walks the term's search in every sort given, both orders, each filter and
+ * page size, and expects exactly the matching tasks of the unsearched
+ * listing, in its order.
+ */
+async function expectSearchWalks(
+  tasks: TaskStore,
+  userId: string,
+  all: readonly Task[],
+  term: SearchTerm,
+  sorts: ReadonlyArray<NonNullable<TaskQuery['sort']>>,
+): Promise<void> {
+  const matches = all.filter((task) => term.matching.test(`${task.title} ${task.description ?? ''}`))
+  expect(matches).toHaveLength(term.count)
+  for (const sort of sorts) {
+    for (const order of ['asc', 'desc'] as const) {
+      const expected = (await walk(tasks, userId, { sort, order, limit: 100 })).filter((task) =>
+        matches.some((match) => match.id === task.id),
+      )
+      for (const filter of term.filters) {
+        const matching = expected.filter(
+          (task) =>
+            (filter.completed === undefined || task.completed === filter.completed) &&
+            (filter.priority === undefined || task.priority === filter.priority),
+        )
+        for (const limit of term.limits) {
+          const found = await walk(tasks, userId, { ...filter, sort, order, search: term.search, limit })
+          expect({ sort, order, filter, limit, ids: found.map((task) => task.id) }).toEqual({
+            sort,
+            order,
+            filter,
+            limit,
+            ids: matching.map((task) => task.id),
+          })
+        }
+      }
+    }
+  }
+}
 
 // pg-mem lists with a plain filtered query (no window to read past) and cannot run the bulk insert below.
 const WINDOWED = ['embedded', 'postgres', 'pgbouncer', 'neon'] as const
@@ -40,13 +90,7 @@ describeEachBackend(
       from generate_series(1, ${FILLERS}) g`.execute(db)
       const all = await walk(tasks, alice.id, { limit: 100 })
       expect(all).toHaveLength(FILLERS)
-      const terms: Array<{
-        search: string
-        limits: number[]
-        matching: RegExp
-        count: number
-        filters: TaskQuery[]
-      }> = [
+      const terms: SearchTerm[] = [
         {
           search: 'NEEDLE',
           limits: [1],
@@ -58,33 +102,39 @@ describeEachBackend(
         { search: 'hay', limits: [60, 100], matching: /hay/i, count: FILLERS / 20, filters: [{}, { priority: 2 }] },
       ]
       for (const term of terms) {
-        const matches = all.filter((task) => term.matching.test(`${task.title} ${task.description ?? ''}`))
-        expect(matches).toHaveLength(term.count)
-        for (const sort of ['createdAt', 'updatedAt', 'priority', 'title', 'completedAt'] as const) {
-          for (const order of ['asc', 'desc'] as const) {
-            const expected = (await walk(tasks, alice.id, { sort, order, limit: 100 })).filter((task) =>
-              matches.some((match) => match.id === task.id),
-            )
-            for (const filter of term.filters) {
-              const matching = expected.filter(
-                (task) =>
-                  (filter.completed === undefined || task.completed === filter.completed) &&
-                  (filter.priority === undefined || task.priority === filter.priority),
-              )
-              for (const limit of term.limits) {
-                const found = await walk(tasks, alice.id, { ...filter, sort, order, search: term.search, limit })
-                expect({ sort, order, filter, limit, ids: found.map((task) => task.id) }).toEqual({
-                  sort,
-                  order,
-                  filter,
-                  limit,
-                  ids: matching.map((task) => task.id),
-                })
-              }
-            }
-          }
-        }
+        await expectSearchWalks(tasks, alice.id, all, term, [
+          'createdAt',
+          'updatedAt',
+          'priority',
+          'title',
+          'completedAt',
+        ])
       }
+    })
+
+    test('a completedAt search whose completed tasks fill the window reads past it, into the null tail', async () => {
+      const { db, schema } = context()
+      const { tasks, bob } = await storeFixture(db)
+      // More completed tasks (every even g) than a window holds. "straw" is only in the tail, "chaff" only among
+      // the completed (one in ten of them), "grain" in both (one in 25 of each): the completed part's window is
+      // full before a page of them is, or fills it, or ends before the tail's rows are reached.
+      await sql`
+      insert into ${sql.id(schema, 'tasks')} (user_id, title, description, priority, completed, completed_at, created_at, updated_at)
+      select ${bob.id}, 'row ' || g,
+             nullif(concat_ws(' ', case when g % 20 = 11 then 'straw' when g % 20 = 10 then 'chaff' end,
+               case when g % 50 in (0, 25) then 'grain' end), ''),
+             1 + g % 5, g % 2 = 0, case when g % 2 = 0 then timestamptz '2024-01-01' - g * interval '1 minute' end,
+             timestamptz '2023-01-01' + g * interval '1 minute', timestamptz '2023-06-01' + g * interval '1 minute'
+      from generate_series(1, ${COMPLETED_HEAVY}) g`.execute(db)
+      const all = await walk(tasks, bob.id, { limit: 100 })
+      expect(all).toHaveLength(COMPLETED_HEAVY)
+      const filters: TaskQuery[] = [{}, { completed: true }, { completed: false }, { priority: 1 }]
+      const terms: SearchTerm[] = [
+        { search: 'straw', limits: [60], matching: /straw/, count: COMPLETED_HEAVY / 20, filters },
+        { search: 'chaff', limits: [60, 100], matching: /chaff/, count: COMPLETED_HEAVY / 20, filters },
+        { search: 'grain', limits: [100], matching: /grain/, count: (COMPLETED_HEAVY / 50) * 2, filters },
+      ]
+      for (const term of terms) await expectSearchWalks(tasks, bob.id, all, term, ['completedAt'])
     })
   },
   { only: WINDOWED },
