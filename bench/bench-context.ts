@@ -65,11 +65,12 @@ function poolConfig(plan: BenchPlan, max: number): pg.PoolConfig {
   }
 }
 
-export function openStoreDatabase(plan: BenchPlan): Kysely<Database> {
+export function openStoreDatabase(plan: BenchPlan, options: { preparedStatements?: boolean } = {}): Kysely<Database> {
   return createDatabase({
     connectionString: plan.connectionString,
     schema: plan.dataset.schema,
     pool: { max: plan.poolMax, idleTimeoutMillis: IDLE_TIMEOUT_MS, connectionTimeoutMillis: 5_000 },
+    ...options,
   })
 }
 

@@ -14,11 +14,12 @@ export interface PoolOptions {
   readonly connectionTimeoutMillis?: number
 }
 
-/** The options of `createDatabase` that are numbers, checked and with defaults filled in. */
+/** The options of `createDatabase` that shape connections, checked and with defaults filled in. */
 export interface ConnectionOptions {
   readonly pool: Required<PoolOptions>
   readonly retry: Required<RetryOptions>
   readonly statementTimeoutMs: number | undefined
+  readonly preparedStatements: boolean
 }
 
 const DEFAULT_POOL: Required<PoolOptions> = { max: 5, idleTimeoutMillis: 10_000, connectionTimeoutMillis: 5_000 }
@@ -28,9 +29,10 @@ const DEFAULT_POOL: Required<PoolOptions> = { max: 5, idleTimeoutMillis: 10_000,
 const MAX_MILLISECONDS = 2_147_483_647
 
 /**
- * Checks the numeric options of `createDatabase` and fills in defaults.
- * Every one must be a whole number in range: a string, NaN, Infinity, a
- * negative or a fraction is a `ConfigError` naming the option.
+ * Checks the connection options of `createDatabase` and fills in defaults.
+ * Every number must be a whole number in range: a string, NaN, Infinity, a
+ * negative or a fraction is a `ConfigError` naming the option; so is a
+ * `preparedStatements` that is not a boolean.
  *
  * @throws {ConfigError} naming the first malformed option.
  * @example
@@ -42,6 +44,7 @@ export function resolveConnectionOptions(options: {
   readonly pool?: PoolOptions
   readonly retry?: RetryOptions
   readonly statementTimeoutMs?: number
+  readonly preparedStatements?: boolean
 }): ConnectionOptions {
   const pool = withDefaults('pool', options.pool, DEFAULT_POOL)
   wholeNumber('pool.max', pool.max, 1, Number.MAX_SAFE_INTEGER)
@@ -54,7 +57,11 @@ export function resolveConnectionOptions(options: {
   if (options.statementTimeoutMs !== undefined) {
     wholeNumber('statementTimeoutMs', options.statementTimeoutMs, 0, MAX_MILLISECONDS)
   }
-  return { pool, retry, statementTimeoutMs: options.statementTimeoutMs }
+  const { preparedStatements = false } = options
+  if (typeof preparedStatements !== 'boolean') {
+    throw new ConfigError('Invalid preparedStatements option: pass true or false.')
+  }
+  return { pool, retry, statementTimeoutMs: options.statementTimeoutMs, preparedStatements }
 }
 
 /** The defaults overlaid with the given values; an option left `undefined` keeps its default. */

@@ -75,6 +75,7 @@ export function createDatabase(options: DatabaseOptions = {}): Kysely<Database> 
       initialize: () => db.connection().execute(async () => {}),
       report,
       lifecycle,
+      prepare: settings.preparedStatements,
     })
     attachToDatabase(db, { target: connection.target, direct: primary })
     if (replicaOptions) {
@@ -100,7 +101,7 @@ export function createDatabase(options: DatabaseOptions = {}): Kysely<Database> 
 function replicaEndpoint(
   connectionString: string,
   options: DatabaseOptions,
-  { pool, statementTimeoutMs }: ReturnType<typeof resolveConnectionOptions>,
+  { pool, statementTimeoutMs, preparedStatements }: ReturnType<typeof resolveConnectionOptions>,
   report: QueryReporter | undefined,
   lifecycle: DatabaseLifecycle,
 ): ReplicaEndpoint {
@@ -124,6 +125,7 @@ function replicaEndpoint(
       initialize: async () => {},
       report,
       lifecycle,
+      prepare: preparedStatements,
     }),
   }
 }

@@ -37,6 +37,19 @@ export interface DatabaseOptions {
    */
   readonly statementTimeoutMs?: number
   /**
+   * Prepare each store statement whose plan does not depend on its values
+   * (reads and writes of one task or user, counts) once per connection, and
+   * then send only its values: the server skips parsing it, and after five
+   * calls planning it too. Listings are never prepared, because their best
+   * plan depends on how many tasks the user has. Applies outside
+   * transactions, on the primary and on replicas, with either driver.
+   * Default false. Leave it off behind a transaction-pooling PgBouncer
+   * older than 1.21 or without `max_prepared_statements` (Neon's `-pooler`
+   * endpoint, say), which hands each transaction any server connection, so a
+   * statement prepared on one is missing on the next.
+   */
+  readonly preparedStatements?: boolean
+  /**
    * Receives one event per query. A hook that throws or returns a rejected
    * promise never breaks the query or the process.
    */

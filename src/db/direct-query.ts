@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import type { QueryResult } from 'kysely'
 import { isTransientConnectionFailure } from './connection-failure.js'
 import { closedDatabaseError, type DatabaseLifecycle } from './database-lifecycle.js'
@@ -7,7 +8,17 @@ import { backoffDelay, type RetryOptions } from './retry-policy.js'
 import { translateError } from './translate-error.js'
 
 /** Sends one statement, already compiled, and returns its rows. */
-export type DirectQuery = <Row>(sql: string, parameters: readonly unknown[]) => Promise<QueryResult<Row>>
+export type DirectQuery = <Row>(
+  sql: string,
+  parameters: readonly unknown[],
+  statement?: StatementKind,
+) => Promise<QueryResult<Row>>
+
+/** What the caller knows of a statement. */
+export interface StatementKind {
+  /** Its best plan is the same whatever its values, so one prepared on a connection may be reused there. */
+  readonly preparable?: boolean
+}
 
 const AFFECTS_ROWS = new Set(['INSERT', 'UPDATE', 'DELETE', 'MERGE'])
 
@@ -20,6 +31,8 @@ export interface DirectQuerySettings {
   readonly report?: QueryReporter
   /** Fails the statements in flight when the database closes. */
   readonly lifecycle: DatabaseLifecycle
+  /** Prepares preparable statements on each connection (`preparedStatements`). */
+  readonly prepare?: boolean
 }
 
 /** How one attempt ended: rows, or a failure to get a connection (nothing was sent, so it may be retried). */
@@ -37,9 +50,17 @@ type Attempt<Row> = { readonly result: DriverResult<Row> } | { readonly connectE
  * a statement that was sent is never retried. When the database closes,
  * every call in flight settles with a `DatabaseUnavailableError`.
  */
-export function createDirectQuery({ getPool, retry, initialize, report, lifecycle }: DirectQuerySettings): DirectQuery {
+export function createDirectQuery({
+  getPool,
+  retry,
+  initialize,
+  report,
+  lifecycle,
+  prepare = false,
+}: DirectQuerySettings): DirectQuery {
   let pool: GuardedPool | undefined
   let opening: Promise<GuardedPool> | undefined
+  const names = prepare ? new StatementNames() : undefined
 
   const open = async () => {
     try {
@@ -52,14 +73,19 @@ export function createDirectQuery({ getPool, retry, initialize, report, lifecycl
     }
   }
 
-  return async <Row>(sql: string, parameters: readonly unknown[]): Promise<QueryResult<Row>> => {
+  return async <Row>(
+    sql: string,
+    parameters: readonly unknown[],
+    statement?: StatementKind,
+  ): Promise<QueryResult<Row>> => {
     const started = report ? performance.now() : 0
+    const name = statement?.preparable ? names?.of(sql) : undefined
     try {
       if (lifecycle.closed) throw closedDatabaseError()
       if (!pool) opening ??= open()
       const ready = pool ?? (await opening!)
       for (let attempt = 1; ; attempt++) {
-        const outcome = await attemptOnce<Row>(ready, lifecycle, sql, parameters)
+        const outcome = await attemptOnce<Row>(ready, lifecycle, sql, parameters, name)
         if ('result' in outcome) {
           report?.(sql, parameters, performance.now() - started)
           const { command, rowCount, rows } = outcome.result
@@ -77,15 +103,36 @@ export function createDirectQuery({ getPool, retry, initialize, report, lifecycl
 }
 
 /**
- * One checkout and one statement. Settles at once, with the closed
- * database's error, if the database closes meanwhile; a client that
- * arrives after that is given straight back.
+ * A name for each statement text, the same on every connection: the driver
+ * prepares a named statement on a connection the first time it sends it
+ * there, and afterwards sends only its name and values.
+ */
+class StatementNames {
+  readonly #names = new Map<string, string>()
+
+  of(sql: string): string {
+    let name = this.#names.get(sql)
+    if (name === undefined) {
+      // 63 bytes at most (NAMEDATALEN); the hash keeps two texts from ever sharing a name
+      name = `taskstore_${createHash('sha256').update(sql).digest('base64url').slice(0, 32)}`
+      this.#names.set(sql, name)
+    }
+    return name
+  }
+}
+
+/**
+ * One checkout and one statement, prepared under `name` when one is
+ * given. Settles at once, with the closed database's error, if the
+ * database closes meanwhile; a client that arrives after that is given
+ * straight back.
  */
 function attemptOnce<Row>(
   pool: GuardedPool,
   lifecycle: DatabaseLifecycle,
   sql: string,
   parameters: readonly unknown[],
+  name: string | undefined,
 ): Promise<Attempt<Row>> {
   return new Promise((resolve, reject) => {
     const leave = lifecycle.enter(reject)
@@ -95,7 +142,8 @@ function attemptOnce<Row>(
         return resolve({ connectError })
       }
       if (lifecycle.closed) return client.release(true)
-      client.query<Row>(sql, parameters, (error, result) => {
+      const query = name === undefined ? sql : { name, text: sql }
+      client.query<Row>(query, parameters, (error, result) => {
         leave()
         // destroy the client when the error ended its session; otherwise it goes back for reuse
         client.release(error !== undefined && endsSession(error) ? error : undefined)

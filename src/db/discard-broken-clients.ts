@@ -33,9 +33,10 @@ export interface DriverResult<Row> {
 export interface DriverClient extends PostgresPoolClient {
   query<R>(sql: string, parameters: ReadonlyArray<unknown>): Promise<PostgresQueryResult<R>>
   query<R>(cursor: PostgresCursor<R>): PostgresCursor<R>
-  // The callback form, which returns the client the moment the result arrives (the stores' direct path).
+  // The callback form, which returns the client the moment the result arrives (the stores' direct path); a
+  // named statement is prepared on the connection the first time it is sent there.
   query<R>(
-    sql: string,
+    sql: string | { readonly name: string; readonly text: string },
     parameters: ReadonlyArray<unknown>,
     callback: (error: Error | undefined, result: DriverResult<R>) => void,
   ): void

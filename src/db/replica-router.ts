@@ -1,6 +1,6 @@
 import type { QueryResult } from 'kysely'
 import type { DatabaseTarget } from '../tracing/database-target.js'
-import type { DirectQuery } from './direct-query.js'
+import type { DirectQuery, StatementKind } from './direct-query.js'
 import {
   ANY_USER,
   parseWalPosition,
@@ -118,12 +118,17 @@ export class ReplicaRouter {
    * as soon as the statement is done; the users' reads go to the primary
    * until the primary's WAL position after the write is known.
    */
-  async write<Row>(users: readonly string[], sql: string, parameters: readonly unknown[]): Promise<QueryResult<Row>> {
-    if (!this.#tracksWrites) return this.#settings.primary<Row>(sql, parameters)
+  async write<Row>(
+    users: readonly string[],
+    sql: string,
+    parameters: readonly unknown[],
+    statement?: StatementKind,
+  ): Promise<QueryResult<Row>> {
+    if (!this.#tracksWrites) return this.#settings.primary<Row>(sql, parameters, statement)
     this.#startPending(users)
     let result: QueryResult<Row>
     try {
-      result = await this.#settings.primary<Row>(sql, parameters)
+      result = await this.#settings.primary<Row>(sql, parameters, statement)
     } catch (error) {
       // it may have committed: keep these users on the primary until a later write sets a position
       this.#endPending(users)
@@ -200,16 +205,19 @@ export class ReplicaRouter {
     sql: string,
     parameters: readonly unknown[],
     onReplica?: (replica: ReplicaEndpoint) => void,
+    statement?: StatementKind,
   ): Promise<QueryResult<Row>> {
     const { consistency } = this.#settings
-    if (consistency === 'primary' || this.#replicas.length === 0) return this.#settings.primary<Row>(sql, parameters)
+    if (consistency === 'primary' || this.#replicas.length === 0) {
+      return this.#settings.primary<Row>(sql, parameters, statement)
+    }
     const needed = consistency === 'eventual' ? 0n : this.#neededFor(key)
     if (needed !== UNKNOWN) {
       const replica = this.#readyReplica(needed) ?? (await this.#replicaFor(needed))
       if (replica) {
         const seen = replica.replayed
         try {
-          const result = await replica.endpoint.query<Row>(sql, parameters)
+          const result = await replica.endpoint.query<Row>(sql, parameters, statement)
           this.#tokens.raise(key, seen)
           onReplica?.(replica.endpoint)
           return result
@@ -219,7 +227,7 @@ export class ReplicaRouter {
         }
       }
     }
-    const result = await this.#settings.primary<Row>(sql, parameters)
+    const result = await this.#settings.primary<Row>(sql, parameters, statement)
     // the primary has at least every write known here; later reads must not see less
     this.#tokens.raise(key, this.#tokens.latest)
     return result

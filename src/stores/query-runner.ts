@@ -1,6 +1,6 @@
 import type { Compilable, Kysely, QueryResult } from 'kysely'
 import { attachmentsOf } from '../db/database-attachments.js'
-import type { DirectQuery } from '../db/direct-query.js'
+import type { DirectQuery, StatementKind } from '../db/direct-query.js'
 import type { ReadKey } from '../db/read-tokens.js'
 import type { ReplicaRouter } from '../db/replica-router.js'
 import { type StatementContext, translateError } from '../db/translate-error.js'
@@ -14,6 +14,8 @@ import { TemplateCache } from './query-template.js'
  * Statements without a route go to the primary and record nothing.
  */
 export type Route = { readonly read: ReadKey } | { readonly write: readonly string[] }
+
+const PREPARABLE: StatementKind = { preparable: true }
 
 /** Builds a query shape with placeholders; called once per shape. */
 export type QueryBuild = () => Compilable<any>
@@ -40,12 +42,18 @@ export class QueryRunner {
     this.#router = router
   }
 
+  /**
+   * Runs the shape `key` (built by `build` the first time) with `values`.
+   * A statement is preparable (`preparedStatements`) unless `statement`
+   * says otherwise: only one whose best plan depends on its values must.
+   */
   async run<Row>(
     key: string | number,
     build: QueryBuild,
     values: Readonly<Record<string, unknown>>,
     context: StatementContext = {},
     route?: Route,
+    statement: StatementKind = PREPARABLE,
   ): Promise<QueryResult<Row>> {
     let observation: QueryObservation | undefined
     try {
@@ -56,12 +64,16 @@ export class QueryRunner {
         const parameters = template.parameters(values)
         result =
           'read' in route
-            ? await this.#router.read<Row>(route.read, template.sql, parameters, (replica) =>
-                observation?.servedByReplica(replica.target),
+            ? await this.#router.read<Row>(
+                route.read,
+                template.sql,
+                parameters,
+                (replica) => observation?.servedByReplica(replica.target),
+                statement,
               )
-            : await this.#router.write<Row>(route.write, template.sql, parameters)
+            : await this.#router.write<Row>(route.write, template.sql, parameters, statement)
       } else if (this.#direct) {
-        result = await this.#direct<Row>(template.sql, template.parameters(values))
+        result = await this.#direct<Row>(template.sql, template.parameters(values), statement)
       } else {
         const query = template.bind(values)
         // inside a transaction: its commit records the tokens of the users written for

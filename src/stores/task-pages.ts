@@ -77,6 +77,8 @@ export function createTaskPages(db: Kysely<Database>, runner: QueryRunner, can: 
       },
       {},
       { read: owner ?? ANY_USER },
+      // the best plan for a page depends on how many tasks the user has: never a generic one
+      { preparable: false },
     )
     if (rows.length <= limit) return { items: rows, nextCursor: null }
     rows.length = limit

@@ -56,6 +56,11 @@ describe('createDatabase numeric options', () => {
     expect(configErrorOf({ pool: { min: 2 } as never }).message).toMatch(/pool\.min.*max, idleTimeoutMillis/)
   })
 
+  test('preparedStatements that is not a boolean is a ConfigError', () => {
+    expect(configErrorOf({ preparedStatements: 'yes' as never }).message).toMatch(/preparedStatements option/)
+    expect(() => createDatabase({ connectionString, preparedStatements: true }).destroy()).not.toThrow()
+  })
+
   test('a log hook that is not a function is a ConfigError', () => {
     expect(configErrorOf({ log: 'console' as never }).message).toMatch(/log option/)
   })

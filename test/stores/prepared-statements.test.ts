@@ -1,0 +1,106 @@
+import { type Kysely, sql } from 'kysely'
+import { expect, test } from 'vitest'
+import {
+  createDatabase,
+  createTaskStore,
+  createUserStore,
+  type Database,
+  migrateDown,
+  migrateToLatest,
+} from '../../src/index.js'
+import { describeEachBackend, type TestContext } from '../support/backends.js'
+import { TEST_SCRYPT } from '../support/fixtures.js'
+import { relaySettings } from '../support/neon-relay.js'
+
+/** A database on one connection, so the session's prepared statements can be read back through it. */
+async function openOneConnection(context: TestContext, preparedStatements?: boolean): Promise<Kysely<Database>> {
+  const { connectionString, driver, relayPort } = context.reach!
+  return createDatabase({
+    connectionString,
+    driver,
+    ...(relayPort !== undefined && { neon: await relaySettings(relayPort) }),
+    schema: context.schema,
+    pool: { max: 1 },
+    preparedStatements,
+  })
+}
+
+async function preparedOnSession(db: Kysely<Database>): Promise<Array<{ name: string; statement: string }>> {
+  const { rows } = await sql<{ name: string; statement: string }>`
+    select name, statement from pg_prepared_statements order by name`.execute(db)
+  return rows
+}
+
+/** Every store call that sends one statement of its own, twelve times, so a generic plan has had its turn. */
+async function exercise(db: Kysely<Database>, email: string) {
+  const users = createUserStore(db, { scrypt: TEST_SCRYPT })
+  const tasks = createTaskStore(db)
+  const user = await users.createUser({ email })
+  const created = []
+  for (let i = 0; i < 12; i++)
+    created.push(await tasks.createTask(user.id, { title: `task ${i}`, priority: 1 + (i % 5) }))
+  for (const task of created) {
+    expect(await tasks.getTask(user.id, task.id)).toEqual(task)
+    await tasks.toggleComplete(user.id, task.id)
+    await tasks.updateTask(user.id, task.id, { title: `${task.title} renamed` })
+  }
+  await tasks.deleteTask(user.id, created[0]!.id)
+  const page = await tasks.getTasks(user.id, { sort: 'title', order: 'asc', limit: 100 })
+  return { user, created, page, counts: await tasks.countTasks(user.id) }
+}
+
+describeEachBackend(
+  'preparedStatements',
+  (context) => {
+    test('prepares point statements once per connection, never a listing, and answers as without', async () => {
+      const prepared = await openOneConnection(context(), true)
+      const plain = await openOneConnection(context())
+      try {
+        const withPreparation = await exercise(prepared, 'prepared@example.com')
+        const without = await exercise(plain, 'plain@example.com')
+        for (const run of [withPreparation, without]) {
+          expect(run.page.items.map((task) => task.title)).toEqual(
+            run.created
+              .slice(1)
+              .map((task) => `${task.title} renamed`)
+              .sort(),
+          )
+          expect(run.page.items.every((task) => task.completed)).toBe(true)
+          expect(run.counts).toEqual({ total: 11, completed: 11, pending: 0 })
+        }
+
+        const statements = await preparedOnSession(prepared)
+        expect(statements.every(({ name }) => name.startsWith('taskstore_'))).toBe(true)
+        const texts = statements.map(({ statement }) => statement)
+        expect(texts.some((text) => /^insert into "\w+"\."tasks"/.test(text))).toBe(true)
+        expect(texts.some((text) => /^update "\w+"\."tasks"/.test(text))).toBe(true)
+        expect(texts.some((text) => /^delete from "\w+"\."tasks"/.test(text))).toBe(true)
+        // the listing's text orders its rows; no point statement does
+        expect(texts.filter((text) => /order by/i.test(text))).toEqual([])
+        expect(await preparedOnSession(plain)).toEqual([])
+      } finally {
+        await prepared.destroy()
+        await plain.destroy()
+      }
+    })
+
+    test('statements prepared before a migration changes the schema are planned again after it', async () => {
+      const { db, schema } = context()
+      const prepared = await openOneConnection(context(), true)
+      try {
+        const before = await exercise(prepared, 'before@example.com')
+        // 0006 down drops indexes the prepared plans may use, and up builds them again
+        await migrateDown(db, { schema })
+        await migrateDown(db, { schema })
+        const tasks = createTaskStore(prepared)
+        expect(await tasks.getTask(before.user.id, before.created[1]!.id)).toMatchObject({ title: 'task 1 renamed' })
+        await migrateToLatest(db, { schema })
+        expect(await tasks.toggleComplete(before.user.id, before.created[1]!.id)).toMatchObject({ completed: false })
+        expect(await tasks.countTasks(before.user.id)).toEqual({ total: 11, completed: 10, pending: 1 })
+      } finally {
+        await prepared.destroy()
+      }
+    })
+  },
+  { only: ['postgres', 'neon'] },
+)
