@@ -167,13 +167,19 @@ describe.skipIf(!url)(`500 concurrent operations on a pool of 5${url ? '' : ' (T
     try {
       // a transaction that never finishes holds one client; the probe must then take two rounds
       let release!: () => void
+      let holding!: () => void
+      const holds = new Promise<void>((resolve) => {
+        holding = resolve
+      })
       const held = db.transaction().execute(async (trx) => {
         await sql`select 1`.execute(trx)
+        holding()
         await new Promise<void>((resolve) => {
           release = resolve
         })
       })
-      await new Promise((resolve) => setTimeout(resolve, 100))
+      // the transaction has its client before the probe starts (a fixed wait was too short on a loaded machine)
+      await holds
       const probeStarted = performance.now()
       await Promise.all(Array.from({ length: POOL_MAX }, () => sql`select pg_sleep(0.3)`.execute(db)))
       expect(performance.now() - probeStarted).toBeGreaterThanOrEqual(590)
