@@ -1,4 +1,12 @@
-import { type Compilable, type ExpressionBuilder, type Kysely, type SelectQueryBuilder, sql } from 'kysely'
+import {
+  type Compilable,
+  type ExpressionBuilder,
+  type Kysely,
+  type QueryCreator,
+  type RawBuilder,
+  type SelectQueryBuilder,
+  sql,
+} from 'kysely'
 import type { Database } from '../db/taskstore-database.js'
 import { placeholder } from './query-template.js'
 import type { Task, TaskSort } from './task.js'
@@ -109,21 +117,11 @@ function searchListing(db: Kysely<Database>, shape: ListingShape): Compilable<Ta
   if (completed.length > 0 && tail.length > 0) return twoPartSearch(db, shape, completed, tail)
   const window = mergedRanges(db, unsearched, sql.lit(SEARCH_WINDOW) as never)
   const limit = placeholder<number>('limit')
-  // Rare first, then the hits: when the probe decides, the window is never read; once the hits fill the page
-  // the window's count is never taken, so the window is read only as far as the page's matches (a CTE is
-  // computed as far as its readers pull). Parenthesised whole: it is ANDed with the range's own conditions.
-  const fallback = sql<boolean>`((select count(*) from ${sql.table('search_probe_hits')}) < ${sql.lit(SEARCH_PROBE_MATCHES)}
-    or ((select count(*) from ${sql.table('search_hits')}) < ${limit}
-      and ${windowFull('search_window')}))`
-  const query = db
+  const fallback = searchFallback(limit, windowFull('search_window'))
+  const ctes = db
     .with('search_window', () => window)
-    // The probe's rows are tasks under another name; the condition reads only their title and description.
-    .with('search_probe_hits', (qc) =>
-      qc
-        .selectFrom(probeRows(db, unsearched, ranges, 'search_window').as('search_probe'))
-        .select(sql.lit(1).as('hit'))
-        .where((eb) => searchCondition(eb as never, shape.likeEscape))
-        .limit(sql.lit(SEARCH_PROBE_MATCHES) as never),
+    .with('search_probe_hits', () =>
+      probeHits(db, shape, ranges, 'search_window').limit(sql.lit(SEARCH_PROBE_MATCHES) as never),
     )
     // The window's first matches in its order (a CTE hands its rows on in the order it made them), so no sort:
     // the outer query orders the page.
@@ -134,15 +132,7 @@ function searchListing(db: Kysely<Database>, shape: ListingShape): Compilable<Ta
         .where((eb) => searchCondition(eb as never, shape.likeEscape))
         .limit(limit),
     )
-    .with(
-      (cte) => cte('search_found').materialized(),
-      () => searchFound(db, shape),
-    )
-    .selectFrom('search_hits')
-    .selectAll()
-    .where(sql<boolean>`not ${fallback}`)
-    .unionAll(searchFoundPastCursor(db, unsearched).where(fallback))
-  return ordered(shape, db.selectFrom(query.as('page')).selectAll(), true).limit(limit)
+  return hitsOrFound(ctes, db, shape, fallback)
 }
 
 /**
@@ -159,31 +149,23 @@ function twoPartSearch(
 ): Compilable<Task> {
   const unsearched: ListingShape = { ...shape, search: false }
   const limit = placeholder<number>('limit')
-  const fallback = sql<boolean>`((select count(*) from ${sql.table('search_probe_hits')}) < ${sql.lit(SEARCH_PROBE_MATCHES)}
-    or ((select count(*) from ${sql.table('search_hits')}) < ${limit}
-      and (${windowFull('search_window')} or ${windowFull('search_window_tail')})))`
+  const fallback = searchFallback(
+    limit,
+    sql<boolean>`(${windowFull('search_window')} or ${windowFull('search_window_tail')})`,
+  )
   // The tail comes into play only when the completed part ended inside its window: the window's count is then
   // already known, as every row of it was read looking for matches.
   const completedEnded = sql<boolean>`(select count(*) from ${sql.table('search_window')}) < ${sql.lit(SEARCH_WINDOW)}`
   const probeCompletedEnded = sql<boolean>`(select count(*) from (select 1 from ${sql.table('search_window')} limit ${sql.lit(SEARCH_PROBE)}) as search_probe_rows) < ${sql.lit(SEARCH_PROBE)}`
-  const query = db
+  const ctes = db
     .with('search_window', () => mergedRanges(db, unsearched, sql.lit(SEARCH_WINDOW) as never, completed))
     .with('search_window_tail', () => mergedRanges(db, unsearched, sql.lit(SEARCH_WINDOW) as never, tail))
     // The first rows in order are the completed part's, and the tail's when that part has fewer.
     .with('search_probe_hits', (qc) =>
       qc
         .selectFrom(
-          qc
-            .selectFrom(probeRows(db, unsearched, completed, 'search_window').as('search_probe'))
-            .select(sql.lit(1).as('hit'))
-            .where((eb) => searchCondition(eb as never, shape.likeEscape))
-            .unionAll(
-              qc
-                .selectFrom(probeRows(db, unsearched, tail, 'search_window_tail').as('search_probe'))
-                .select(sql.lit(1).as('hit'))
-                .where((eb) => searchCondition(eb as never, shape.likeEscape))
-                .where(probeCompletedEnded),
-            )
+          probeHits(db, shape, completed, 'search_window')
+            .unionAll(probeHits(db, shape, tail, 'search_window_tail').where(probeCompletedEnded))
             .as('search_probe_parts'),
         )
         .selectAll()
@@ -210,6 +192,51 @@ function twoPartSearch(
             .limit(limit),
         ),
     )
+  return hitsOrFound(ctes, db, shape, fallback)
+}
+
+/**
+ * Whether a search takes the matches past the cursor instead of the hits:
+ * the probe found the term rare, or the hits fell short of a page while
+ * rows past a full window went unread. Rare first, then the hits: when the
+ * probe decides, the window is never read; once the hits fill the page the
+ * window's count is never taken, so the window is read only as far as the
+ * page's matches (a CTE is computed as far as its readers pull).
+ * Parenthesised whole: it is ANDed with a range's own conditions.
+ */
+function searchFallback(limit: number, windowsFull: RawBuilder<boolean>) {
+  return sql<boolean>`((select count(*) from ${sql.table('search_probe_hits')}) < ${sql.lit(SEARCH_PROBE_MATCHES)}
+    or ((select count(*) from ${sql.table('search_hits')}) < ${limit} and ${windowsFull}))`
+}
+
+/**
+ * A marker row for each match among a part's first {@link SEARCH_PROBE}
+ * rows. The probe's rows are tasks under another name; the condition reads
+ * only their title and description.
+ */
+function probeHits(
+  db: Kysely<Database>,
+  shape: ListingShape,
+  ranges: readonly ListingRange[],
+  window: 'search_window' | 'search_window_tail',
+) {
+  return db
+    .selectFrom(probeRows(db, { ...shape, search: false }, ranges, window).as('search_probe'))
+    .select(sql.lit(1).as('hit'))
+    .where((eb) => searchCondition(eb as never, shape.likeEscape))
+}
+
+/**
+ * The page: the hits, unless `fallback` says the matches past the cursor
+ * (fetched whole through the trigram index, and sorted) make it instead.
+ */
+function hitsOrFound(
+  ctes: QueryCreator<Database & { search_hits: Task }>,
+  db: Kysely<Database>,
+  shape: ListingShape,
+  fallback: RawBuilder<boolean>,
+): Compilable<Task> {
+  const query = ctes
     .with(
       (cte) => cte('search_found').materialized(),
       () => searchFound(db, shape),
@@ -217,8 +244,8 @@ function twoPartSearch(
     .selectFrom('search_hits')
     .selectAll()
     .where(sql<boolean>`not ${fallback}`)
-    .unionAll(searchFoundPastCursor(db, unsearched).where(fallback))
-  return ordered(shape, db.selectFrom(query.as('page')).selectAll(), true).limit(limit)
+    .unionAll(searchFoundPastCursor(db, { ...shape, search: false }).where(fallback))
+  return ordered(shape, db.selectFrom(query.as('page')).selectAll(), true).limit(placeholder<number>('limit'))
 }
 
 /** Whether a search window holds the full {@link SEARCH_WINDOW} rows, so more rows follow it unread. */
