@@ -105,9 +105,10 @@ export const SEARCH_WINDOW = 1500
  *
  * A `completedAt` listing is read in two parts, the completed tasks and
  * then the null tail (see {@link listingRanges}), each with a window of its
- * own: the tail's is read only when the completed part ran out before its
- * window filled and held too few matches, so a common term costs what it
- * costs on any other sort.
+ * own: the tail's window is read only when the completed part ran out
+ * before its window filled and held too few matches (its probe, only when
+ * that part has fewer than {@link SEARCH_PROBE} rows), so a common term
+ * costs what it costs on any other sort.
  */
 function searchListing(db: Kysely<Database>, shape: ListingShape): Compilable<Task> {
   const unsearched: ListingShape = { ...shape, search: false }
@@ -121,7 +122,9 @@ function searchListing(db: Kysely<Database>, shape: ListingShape): Compilable<Ta
   const ctes = db
     .with('search_window', () => window)
     .with('search_probe_hits', () =>
-      probeHits(db, shape, ranges, 'search_window').limit(sql.lit(SEARCH_PROBE_MATCHES) as never),
+      probeHits(db, shape, probeRows(db, unsearched, ranges, 'search_window')).limit(
+        sql.lit(SEARCH_PROBE_MATCHES) as never,
+      ),
     )
     // The window's first matches in its order (a CTE hands its rows on in the order it made them), so no sort:
     // the outer query orders the page.
@@ -153,24 +156,33 @@ function twoPartSearch(
     limit,
     sql<boolean>`(${windowFull('search_window')} or ${windowFull('search_window_tail')})`,
   )
-  // The tail comes into play only when the completed part ended inside its window: the window's count is then
-  // already known, as every row of it was read looking for matches.
-  const completedEnded = sql<boolean>`(select count(*) from ${sql.table('search_window')}) < ${sql.lit(SEARCH_WINDOW)}`
-  const probeCompletedEnded = sql<boolean>`(select count(*) from (select 1 from ${sql.table('search_window')} limit ${sql.lit(SEARCH_PROBE)}) as search_probe_rows) < ${sql.lit(SEARCH_PROBE)}`
+  // The tail's matches count only when the completed part's fell short of a page and the part ended inside its
+  // window. Both counts are known by then (every row of the window was read looking for matches); one expression,
+  // so the cheap count is always taken first.
+  const tailNeeded = sql<boolean>`((select count(*) from ${sql.table('search_hits_completed')}) < ${limit}
+    and (select count(*) from ${sql.table('search_window')}) < ${sql.lit(SEARCH_WINDOW)})`
   const ctes = db
     .with('search_window', () => mergedRanges(db, unsearched, sql.lit(SEARCH_WINDOW) as never, completed))
     .with('search_window_tail', () => mergedRanges(db, unsearched, sql.lit(SEARCH_WINDOW) as never, tail))
-    // The first rows in order are the completed part's, and the tail's when that part has fewer.
+    // The completed part's first rows, which its probe reads and whose count says whether the tail's are probed too.
+    .with('search_probe_rows', () => probeRows(db, unsearched, completed, 'search_window'))
+    // The probe reads the completed part's first SEARCH_PROBE rows and, when the part has fewer, the tail's first
+    // SEARCH_PROBE rows too.
     .with('search_probe_hits', (qc) =>
       qc
         .selectFrom(
-          probeHits(db, shape, completed, 'search_window')
-            .unionAll(probeHits(db, shape, tail, 'search_window_tail').where(probeCompletedEnded))
+          probeHits(db, shape, cteRows(db, 'search_probe_rows'))
+            .unionAll(
+              probeHits(db, shape, probeRows(db, unsearched, tail, 'search_window_tail')).where(
+                sql<boolean>`(select count(*) from ${sql.table('search_probe_rows')}) < ${sql.lit(SEARCH_PROBE)}`,
+              ),
+            )
             .as('search_probe_parts'),
         )
         .selectAll()
         .limit(sql.lit(SEARCH_PROBE_MATCHES) as never),
     )
+    // Each part's first matches in its window's order (a CTE hands its rows on in the order it made them).
     .with('search_hits_completed', (qc) =>
       qc
         .selectFrom('search_window')
@@ -187,8 +199,7 @@ function twoPartSearch(
             .selectFrom('search_window_tail')
             .selectAll()
             .where((eb) => searchCondition(eb as never, shape.likeEscape))
-            .where(sql<boolean>`(select count(*) from ${sql.table('search_hits_completed')}) < ${limit}`)
-            .where(completedEnded)
+            .where(tailNeeded)
             .limit(limit),
         ),
     )
@@ -210,20 +221,20 @@ function searchFallback(limit: number, windowsFull: RawBuilder<boolean>) {
 }
 
 /**
- * A marker row for each match among a part's first {@link SEARCH_PROBE}
- * rows. The probe's rows are tasks under another name; the condition reads
- * only their title and description.
+ * A marker row for each match among `rows`, a part's first {@link SEARCH_PROBE}
+ * rows. They are tasks under another name; the condition reads only their
+ * title and description.
  */
-function probeHits(
-  db: Kysely<Database>,
-  shape: ListingShape,
-  ranges: readonly ListingRange[],
-  window: 'search_window' | 'search_window_tail',
-) {
+function probeHits(db: Kysely<Database>, shape: ListingShape, rows: SelectQueryBuilder<any, any, Task>) {
   return db
-    .selectFrom(probeRows(db, { ...shape, search: false }, ranges, window).as('search_probe'))
+    .selectFrom(rows.as('search_probe'))
     .select(sql.lit(1).as('hit'))
     .where((eb) => searchCondition(eb as never, shape.likeEscape))
+}
+
+/** The rows of a common table expression of the search, as tasks. */
+function cteRows(db: Kysely<Database>, name: 'search_window' | 'search_window_tail' | 'search_probe_rows') {
+  return db.selectFrom(sql<Task>`${sql.table(name)}`.as(name)).selectAll()
 }
 
 /**
@@ -248,7 +259,7 @@ function hitsOrFound(
   return ordered(shape, db.selectFrom(query.as('page')).selectAll(), true).limit(placeholder<number>('limit'))
 }
 
-/** Whether a search window holds the full {@link SEARCH_WINDOW} rows, so more rows follow it unread. */
+/** Whether a search window holds the full {@link SEARCH_WINDOW} rows, so more rows may follow it unread. */
 function windowFull(window: 'search_window' | 'search_window_tail') {
   return sql<boolean>`(select count(*) from ${sql.table(window)}) = ${sql.lit(SEARCH_WINDOW)}`
 }
@@ -266,10 +277,7 @@ function probeRows(
   window: 'search_window' | 'search_window_tail',
 ): SelectQueryBuilder<any, any, Task> {
   if (ranges.length > 1) return mergedRanges(db, shape, sql.lit(SEARCH_PROBE) as never, ranges) as never
-  return db
-    .selectFrom(sql<Task>`${sql.table(window)}`.as(window))
-    .selectAll()
-    .limit(sql.lit(SEARCH_PROBE) as never)
+  return cteRows(db, window).limit(sql.lit(SEARCH_PROBE) as never)
 }
 
 /**

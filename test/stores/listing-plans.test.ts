@@ -10,6 +10,8 @@ const HEAVY_TASKS = 100_000
 const MAX_ROWS_TOUCHED = 5_000
 /** A rare term reads the first 300 rows in order (600 for completedAt's two ranges), then its few matches. */
 const RARE_MAX_ROWS_TOUCHED = 1_000
+/** A rare term with a filter probes five merged ranges of 300 rows each, then reads its few matches. */
+const RARE_FILTERED_MAX_ROWS_TOUCHED = 2_000
 
 const FILTERS: Record<string, TaskQuery> = {
   none: {},
@@ -20,6 +22,8 @@ const FILTERS: Record<string, TaskQuery> = {
   'search (common)': { search: 'groceries' },
   'search (uncommon)': { search: 'ab1' },
   'search (rare)': { search: 'a1b2c' },
+  // five ranges per part, merged: the probe must not sort a whole window of them
+  'search (rare), completed': { search: 'a1b2c', completed: true },
   'search (short)': { search: 'ab' },
 }
 
@@ -99,13 +103,16 @@ describeEachBackend(
         const control = scanRows(await explainAnalyze(logged, unindexed.sql, unindexed.parameters ?? []))
         expect(control.reduce((sum, scan) => sum + scan.rows, 0)).toBeGreaterThan(MAX_ROWS_TOUCHED)
 
-        // every shape's first page, a later page of each but the rare term's (one page), two null-tail pages
-        expect(touched).toHaveLength(5 * 2 * (Object.keys(FILTERS).length * 2 - 1) + 2)
+        // every shape's first page, a later page of each but the rare term's two (one page), two null-tail pages
+        expect(touched).toHaveLength(5 * 2 * (Object.keys(FILTERS).length * 2 - 2) + 2)
         const over = touched.filter((entry) => entry.rows > MAX_ROWS_TOUCHED)
         expect(over).toEqual([])
-        const rare = touched.filter((entry) => entry.shape.includes('search (rare)'))
+        const rare = touched.filter((entry) => entry.shape.includes('search (rare), first page'))
         expect(rare).toHaveLength(10)
         expect(rare.filter((entry) => entry.rows > RARE_MAX_ROWS_TOUCHED)).toEqual([])
+        const rareFiltered = touched.filter((entry) => entry.shape.includes('search (rare), completed'))
+        expect(rareFiltered).toHaveLength(10)
+        expect(rareFiltered.filter((entry) => entry.rows > RARE_FILTERED_MAX_ROWS_TOUCHED)).toEqual([])
       } finally {
         await logged.destroy()
       }
