@@ -1,7 +1,7 @@
 import { sql } from 'kysely'
 import { expect, test } from 'vitest'
 import type { Task, TaskQuery, TaskStore } from '../../src/index.js'
-import { SEARCH_WINDOW } from '../../src/stores/task-listing.js'
+import { SEARCH_PROBE, SEARCH_WINDOW } from '../../src/stores/task-listing.js'
 import { describeEachBackend } from '../support/backends.js'
 import { storeFixture } from '../support/fixtures.js'
 
@@ -135,6 +135,63 @@ describeEachBackend(
         { search: 'grain', limits: [100], matching: /grain/, count: (COMPLETED_HEAVY / 50) * 2, filters },
       ]
       for (const term of terms) await expectSearchWalks(tasks, bob.id, all, term, ['completedAt'])
+    })
+
+    test('a completedAt search whose completed part ends at, just before or just past a probe or window', async () => {
+      const { db, schema } = context()
+      const { tasks, users } = await storeFixture(db)
+      const tail = 100
+      // A part of exactly SEARCH_WINDOW rows fills its window with nothing after it; one row fewer or more sits on
+      // either side of the test that decides whether the tail is read, and SEARCH_PROBE rows on the probe's.
+      for (const completed of [SEARCH_PROBE, SEARCH_WINDOW - 1, SEARCH_WINDOW, SEARCH_WINDOW + 1]) {
+        const owner = await users.createUser({ email: `edge${completed}@example.com` })
+        // g ≤ completed are completed tasks, the rest the tail: "straw" only in the tail (one in 20), "chaff" only
+        // among the completed (one in ten), "grain" in both (one in 25). "husk" is in the completed part's first and
+        // last ten rows, so one lies past a window of SEARCH_WINDOW + 1 rows in either order while the window holds
+        // too few for a page of 25, and in one in ten of the tail, enough to make up that page.
+        await sql`
+        insert into ${sql.id(schema, 'tasks')} (user_id, title, description, priority, completed, completed_at, created_at, updated_at)
+        select ${owner.id}, 'row ' || g,
+               nullif(concat_ws(' ', case when g > ${completed} and g % 20 = 7 then 'straw'
+                                          when g <= ${completed} and g % 10 = 3 then 'chaff' end,
+                 case when g % 25 = 4 then 'grain' end,
+                 case when g <= 10 or g between ${completed - 9} and ${completed} or (g > ${completed} and g % 10 = 5)
+                   then 'husk' end), ''),
+               1 + g % 5, g <= ${completed},
+               case when g <= ${completed} then timestamptz '2024-01-01' - g * interval '1 minute' end,
+               timestamptz '2023-01-01' + g * interval '1 minute', timestamptz '2023-06-01' + g * interval '1 minute'
+        from generate_series(1, ${completed + tail}) g`.execute(db)
+        const all = await walk(tasks, owner.id, { limit: 100 })
+        expect(all.filter((task) => task.completed)).toHaveLength(completed)
+        const filters: TaskQuery[] = [{}, { completed: true }, { completed: false }]
+        const count = (matches: (g: number) => boolean) =>
+          Array.from({ length: completed + tail }, (_, k) => k + 1).filter(matches).length
+        const terms: SearchTerm[] = [
+          {
+            search: 'straw',
+            limits: [3],
+            matching: /straw/,
+            count: count((g) => g > completed && g % 20 === 7),
+            filters,
+          },
+          {
+            search: 'chaff',
+            limits: [60],
+            matching: /chaff/,
+            count: count((g) => g <= completed && g % 10 === 3),
+            filters,
+          },
+          { search: 'grain', limits: [25], matching: /grain/, count: count((g) => g % 25 === 4), filters },
+          {
+            search: 'husk',
+            limits: [25],
+            matching: /husk/,
+            count: count((g) => g <= 10 || (g > completed - 10 && g <= completed) || (g > completed && g % 10 === 5)),
+            filters,
+          },
+        ]
+        for (const term of terms) await expectSearchWalks(tasks, owner.id, all, term, ['completedAt'])
+      }
     })
   },
   { only: WINDOWED },
