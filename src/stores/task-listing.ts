@@ -126,15 +126,8 @@ function searchListing(db: Kysely<Database>, shape: ListingShape): Compilable<Ta
         sql.lit(SEARCH_PROBE_MATCHES) as never,
       ),
     )
-    // The window's first matches in its order (a CTE hands its rows on in the order it made them), so no sort:
-    // the outer query orders the page.
-    .with('search_hits', (qc) =>
-      qc
-        .selectFrom('search_window')
-        .selectAll()
-        .where((eb) => searchCondition(eb as never, shape.likeEscape))
-        .limit(limit),
-    )
+    // no sort: the outer query orders the page
+    .with('search_hits', () => windowHits(db, shape, 'search_window'))
   return hitsOrFound(ctes, db, shape, fallback)
 }
 
@@ -182,26 +175,12 @@ function twoPartSearch(
         .selectAll()
         .limit(sql.lit(SEARCH_PROBE_MATCHES) as never),
     )
-    // Each part's first matches in its window's order (a CTE hands its rows on in the order it made them).
-    .with('search_hits_completed', (qc) =>
-      qc
-        .selectFrom('search_window')
-        .selectAll()
-        .where((eb) => searchCondition(eb as never, shape.likeEscape))
-        .limit(limit),
-    )
+    .with('search_hits_completed', () => windowHits(db, shape, 'search_window'))
     .with('search_hits', (qc) =>
       qc
         .selectFrom('search_hits_completed')
         .selectAll()
-        .unionAll(
-          qc
-            .selectFrom('search_window_tail')
-            .selectAll()
-            .where((eb) => searchCondition(eb as never, shape.likeEscape))
-            .where(tailNeeded)
-            .limit(limit),
-        ),
+        .unionAll(windowHits(db, shape, 'search_window_tail').where(tailNeeded)),
     )
   return hitsOrFound(ctes, db, shape, fallback)
 }
@@ -230,6 +209,16 @@ function probeHits(db: Kysely<Database>, shape: ListingShape, rows: SelectQueryB
     .selectFrom(rows.as('search_probe'))
     .select(sql.lit(1).as('hit'))
     .where((eb) => searchCondition(eb as never, shape.likeEscape))
+}
+
+/**
+ * A window's first matches, as many as the page holds, in the window's
+ * order: a CTE hands its rows on in the order it made them.
+ */
+function windowHits(db: Kysely<Database>, shape: ListingShape, window: 'search_window' | 'search_window_tail') {
+  return cteRows(db, window)
+    .where((eb) => searchCondition(eb as never, shape.likeEscape))
+    .limit(placeholder<number>('limit'))
 }
 
 /** The rows of a common table expression of the search, as tasks. */
