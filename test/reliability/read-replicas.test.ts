@@ -25,7 +25,11 @@ const opened: Kysely<Database>[] = []
 
 beforeAll(async () => {
   if (skip) return
-  pair = await startReplicationPair()
+  // the statement statistics count how often the standby plans a statement (preparedStatements below)
+  pair = await startReplicationPair({
+    settings: [`shared_preload_libraries = 'pg_stat_statements'`, 'pg_stat_statements.track_planning = on'],
+  })
+  await pair.primary.query('create extension pg_stat_statements')
   const setup = open({ readConsistency: 'primary' })
   await migrateToLatest(setup, { schema: SCHEMA })
   const users = createUserStore(setup)
@@ -239,6 +243,41 @@ test.skipIf(skip !== null)(
       otelContext.disable()
       await provider.shutdown()
     }
+  },
+  60_000,
+)
+
+/** Calls of the statement that reads one task, and how often it was planned, on one node since its last reset. */
+async function taskReadStatistics(node: ReplicationPair['primary']): Promise<{ calls: number; plans: number }> {
+  const [row] = (await node.query(
+    `select coalesce(sum(calls), 0)::int as calls, coalesce(sum(plans), 0)::int as plans from pg_stat_statements
+      where query like 'select%from "${SCHEMA}"."tasks" where "id" = $1 and "user_id" = $2'`,
+  )) as { calls: number; plans: number }[]
+  return row!
+}
+
+test.skipIf(skip !== null)(
+  `${because}with preparedStatements, a replica plans a read it serves over and over once per connection, not on every call`,
+  async () => {
+    const seed = await createTaskStore(open({ readConsistency: 'primary' })).createTask(userIds[3]!, {
+      title: 'prepared on the replica',
+    })
+    await pair.waitForReplay()
+    const reads = 30
+    const planned: Record<string, { calls: number; plans: number }> = {}
+    for (const preparedStatements of [false, true]) {
+      const tasks = createTaskStore(open({ preparedStatements, pool: { max: 1 } }))
+      await pair.standby.query('select pg_stat_statements_reset()')
+      for (let i = 0; i < reads; i++) {
+        expect(await tasks.getTask(userIds[3]!, seed.id)).toMatchObject({ title: 'prepared on the replica' })
+      }
+      planned[String(preparedStatements)] = await taskReadStatistics(pair.standby)
+    }
+    console.info(`${reads} reads of one task on the replica: ${JSON.stringify(planned)}`)
+    // unprepared, every call is planned; prepared, a few custom plans, then the generic one is reused
+    expect(planned.false).toEqual({ calls: reads, plans: reads })
+    expect(planned.true!.calls).toBe(reads)
+    expect(planned.true!.plans).toBeLessThanOrEqual(6)
   },
   60_000,
 )

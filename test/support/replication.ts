@@ -77,7 +77,8 @@ export interface ReplicationPair {
 /**
  * Starts a throwaway primary (with a password role and its database) and a
  * streaming standby of it, each on a free loopback port, both run as the
- * service account. Takes about 1.5–3 s.
+ * service account. Takes about 1.5–3 s. `settings` are more
+ * `postgresql.conf` lines for the primary, which the standby copies.
  *
  * @example
  * ```ts
@@ -85,8 +86,12 @@ export interface ReplicationPair {
  * try { … pair.multiHostUrl(['standby', 'primary']) … } finally { await pair.dispose() }
  * ```
  */
-export async function startReplicationPair(): Promise<ReplicationPair> {
-  const primaryServer = await startThrowawayServer({ passwordRole: true, replication: true })
+export async function startReplicationPair(options: { settings?: readonly string[] } = {}): Promise<ReplicationPair> {
+  const primaryServer = await startThrowawayServer({
+    passwordRole: true,
+    replication: true,
+    settings: options.settings,
+  })
   const account = await serviceAccount()
   const root = await serviceTempDir(account, 'taskstore-standby-')
   const removeFolder = watchdog(`sleep 3; rm -rf '${root}'`)
