@@ -43,10 +43,13 @@ export interface DatabaseOptions {
    * calls planning it too. Listings are never prepared, because their best
    * plan depends on how many tasks the user has. Applies outside
    * transactions, on the primary and on replicas, with either driver.
-   * Default false. Leave it off behind a transaction-pooling PgBouncer
-   * older than 1.21 or without `max_prepared_statements` (Neon's `-pooler`
-   * endpoint, say), which hands each transaction any server connection, so a
-   * statement prepared on one is missing on the next.
+   * Default false. It gains nothing behind a transaction-pooling PgBouncer
+   * older than 1.21 or without `max_prepared_statements`, which hands each
+   * transaction any server connection, so a statement prepared on one is
+   * missing on the next: the first time the server refuses a prepared
+   * statement for that reason (SQLSTATE `26000` or `42P05`, before running
+   * it), the statement is sent again unprepared, and that connection pool
+   * prepares nothing more.
    */
   readonly preparedStatements?: boolean
   /**

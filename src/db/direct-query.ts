@@ -47,7 +47,9 @@ type Attempt<Row> = { readonly result: DriverResult<Row> } | { readonly connectE
  * Kysely's per-query layers cost ~20 µs of CPU more; the stores compile
  * their SQL once with Kysely, so neither is needed at run time. Failing to
  * get a connection is retried like Kysely's path through `GuardedDialect`;
- * a statement that was sent is never retried. When the database closes,
+ * a statement that was sent is never retried, save a prepared one the
+ * server refused before running it (see `isPreparedStatementMismatch`),
+ * which goes again unnamed. When the database closes,
  * every call in flight settles with a `DatabaseUnavailableError`.
  */
 export function createDirectQuery({
@@ -60,7 +62,7 @@ export function createDirectQuery({
 }: DirectQuerySettings): DirectQuery {
   let pool: GuardedPool | undefined
   let opening: Promise<GuardedPool> | undefined
-  const names = prepare ? new StatementNames() : undefined
+  let names = prepare ? new StatementNames() : undefined
 
   const open = async () => {
     try {
@@ -84,8 +86,19 @@ export function createDirectQuery({
       if (lifecycle.closed) throw closedDatabaseError()
       if (!pool) opening ??= open()
       const ready = pool ?? (await opening!)
+      const send = async (): Promise<Attempt<Row>> => {
+        try {
+          return await attemptOnce<Row>(ready, lifecycle, sql, parameters, name)
+        } catch (error) {
+          if (name === undefined || !isPreparedStatementMismatch(error)) throw error
+          // Nothing ran. A connection whose server session lost or gained statements behind the driver's back
+          // is a shared one (a transaction pooler): prepare nothing more, and send this statement unnamed.
+          names = undefined
+          return attemptOnce<Row>(ready, lifecycle, sql, parameters, undefined)
+        }
+      }
       for (let attempt = 1; ; attempt++) {
-        const outcome = await attemptOnce<Row>(ready, lifecycle, sql, parameters, name)
+        const outcome = await send()
         if ('result' in outcome) {
           report?.(sql, parameters, performance.now() - started)
           const { command, rowCount, rows } = outcome.result
@@ -100,6 +113,18 @@ export function createDirectQuery({
       throw lifecycle.closed ? closedDatabaseError() : translateError(error, { at: 'driver' })
     }
   }
+}
+
+// A statement the driver prepared on a connection is missing there, or one it never prepared is there already.
+const PREPARED_STATEMENT_MISMATCH = new Set(['26000', '42P05'])
+
+/**
+ * True when a named statement failed because the server session's prepared
+ * statements are not the ones the driver tracks for that connection: the
+ * statement was not run.
+ */
+function isPreparedStatementMismatch(error: unknown): boolean {
+  return PREPARED_STATEMENT_MISMATCH.has((error as { code?: unknown } | null)?.code as string)
 }
 
 /**
@@ -145,8 +170,10 @@ function attemptOnce<Row>(
       const query = name === undefined ? sql : { name, text: sql }
       client.query<Row>(query, parameters, (error, result) => {
         leave()
-        // destroy the client when the error ended its session; otherwise it goes back for reuse
-        client.release(error !== undefined && endsSession(error) ? error : undefined)
+        // destroy the client when the error ended its session, or showed the driver's record of its prepared
+        // statements is wrong; otherwise it goes back for reuse
+        const discard = error && (endsSession(error) || (name !== undefined && isPreparedStatementMismatch(error)))
+        client.release(discard ? error : undefined)
         if (error) reject(error)
         else resolve({ result })
       })
