@@ -75,6 +75,24 @@ export function createDirectQuery({
     }
   }
 
+  // A prepared statement, sent unnamed when the server refused its name before running it.
+  const attemptPrepared = async <Row>(
+    ready: GuardedPool,
+    sql: string,
+    parameters: readonly unknown[],
+    name: string,
+  ): Promise<Attempt<Row>> => {
+    try {
+      return await attemptOnce<Row>(ready, lifecycle, sql, parameters, name)
+    } catch (error) {
+      if (!isPreparedStatementMismatch(error)) throw error
+      // A connection whose server session lost or gained statements behind the driver's back is a shared one
+      // (a transaction pooler): prepare nothing more.
+      names = undefined
+      return attemptOnce<Row>(ready, lifecycle, sql, parameters, undefined)
+    }
+  }
+
   return async <Row>(
     sql: string,
     parameters: readonly unknown[],
@@ -86,19 +104,10 @@ export function createDirectQuery({
       if (lifecycle.closed) throw closedDatabaseError()
       if (!pool) opening ??= open()
       const ready = pool ?? (await opening!)
-      const send = async (): Promise<Attempt<Row>> => {
-        try {
-          return await attemptOnce<Row>(ready, lifecycle, sql, parameters, name)
-        } catch (error) {
-          if (name === undefined || !isPreparedStatementMismatch(error)) throw error
-          // Nothing ran. A connection whose server session lost or gained statements behind the driver's back
-          // is a shared one (a transaction pooler): prepare nothing more, and send this statement unnamed.
-          names = undefined
-          return attemptOnce<Row>(ready, lifecycle, sql, parameters, undefined)
-        }
-      }
       for (let attempt = 1; ; attempt++) {
-        const outcome = await send()
+        const outcome = await (name === undefined
+          ? attemptOnce<Row>(ready, lifecycle, sql, parameters, undefined)
+          : attemptPrepared<Row>(ready, sql, parameters, name))
         if ('result' in outcome) {
           report?.(sql, parameters, performance.now() - started)
           const { command, rowCount, rows } = outcome.result
