@@ -47,9 +47,12 @@ export interface DatabaseOptions {
    * older than 1.21 or without `max_prepared_statements`, which hands each
    * transaction any server connection, so a statement prepared on one is
    * missing on the next: the first time the server refuses a prepared
-   * statement for that reason (SQLSTATE `26000` or `42P05`, before running
-   * it), the statement is sent again unprepared, and that connection pool
-   * prepares nothing more.
+   * statement for that reason (SQLSTATE `26000` or `42P05`), the statement
+   * is sent again unprepared, and that connection pool prepares nothing
+   * more. A statement prepared before a column it returns changed type
+   * (`0A000`, "cached plan must not change result type") is sent again
+   * unprepared too, and its connection replaced. A refused statement did
+   * not run, so the caller sees neither.
    */
   readonly preparedStatements?: boolean
   /**

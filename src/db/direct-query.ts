@@ -48,8 +48,8 @@ type Attempt<Row> = { readonly result: DriverResult<Row> } | { readonly connectE
  * their SQL once with Kysely, so neither is needed at run time. Failing to
  * get a connection is retried like Kysely's path through `GuardedDialect`;
  * a statement that was sent is never retried, save a prepared one the
- * server refused before running it (see `isPreparedStatementMismatch`),
- * which goes again unnamed. When the database closes,
+ * server refused (see `preparedStatementRefusal`), which goes again
+ * unprepared. When the database closes,
  * every call in flight settles with a `DatabaseUnavailableError`.
  */
 export function createDirectQuery({
@@ -85,10 +85,11 @@ export function createDirectQuery({
     try {
       return await attemptOnce<Row>(ready, lifecycle, sql, parameters, name)
     } catch (error) {
-      if (!isPreparedStatementMismatch(error)) throw error
+      const refusal = preparedStatementRefusal(error)
+      if (refusal === undefined) throw error
       // A connection whose server session lost or gained statements behind the driver's back is a shared one
       // (a transaction pooler): prepare nothing more.
-      names = undefined
+      if (refusal === 'session') names = undefined
       return attemptOnce<Row>(ready, lifecycle, sql, parameters, undefined)
     }
   }
@@ -124,16 +125,22 @@ export function createDirectQuery({
   }
 }
 
-// A statement the driver prepared on a connection is missing there, or one it never prepared is there already.
-const PREPARED_STATEMENT_MISMATCH = new Set(['26000', '42P05'])
-
 /**
- * True when a named statement failed because the server session's prepared
- * statements are not the ones the driver tracks for that connection: the
- * statement was not run.
+ * Why the server refused a prepared statement without running it, if it did:
+ * - `session`: the statement the driver prepared on the connection is
+ *   missing there (`26000`), or one it never prepared is there already
+ *   (`42P05`): the session is not the connection's own;
+ * - `shape`: a table it reads changed since it was prepared, so its rows
+ *   would not be the ones described then ("cached plan must not change
+ *   result type", `0A000`).
+ * Either way the statement may be sent again unprepared: outside a
+ * transaction, a statement that fails leaves nothing behind.
  */
-function isPreparedStatementMismatch(error: unknown): boolean {
-  return PREPARED_STATEMENT_MISMATCH.has((error as { code?: unknown } | null)?.code as string)
+function preparedStatementRefusal(error: unknown): 'session' | 'shape' | undefined {
+  const code = (error as { code?: unknown } | null)?.code
+  if (code === '26000' || code === '42P05') return 'session'
+  if (code === '0A000') return 'shape'
+  return undefined
 }
 
 /**
@@ -179,9 +186,10 @@ function attemptOnce<Row>(
       const query = name === undefined ? sql : { name, text: sql }
       client.query<Row>(query, parameters, (error, result) => {
         leave()
-        // destroy the client when the error ended its session, or showed the driver's record of its prepared
-        // statements is wrong; otherwise it goes back for reuse
-        const discard = error && (endsSession(error) || (name !== undefined && isPreparedStatementMismatch(error)))
+        // destroy the client when the error ended its session, or showed that a statement the driver prepared
+        // there cannot be used; otherwise it goes back for reuse
+        const discard =
+          error && (endsSession(error) || (name !== undefined && preparedStatementRefusal(error) !== undefined))
         client.release(discard ? error : undefined)
         if (error) reject(error)
         else resolve({ result })

@@ -99,6 +99,23 @@ describeEachBackend(
       }
     })
 
+    test('a statement prepared before a column of its result changed type still answers', async () => {
+      const { db, schema } = context()
+      const prepared = await openOneConnection(context(), true)
+      try {
+        const before = await exercise(prepared, 'retyped@example.com')
+        // a later release's migration might widen a column the store reads back
+        await sql`alter table ${sql.id(schema, 'tasks')} alter column priority type integer`.execute(db)
+        const tasks = createTaskStore(prepared)
+        expect(await tasks.getTask(before.user.id, before.created[2]!.id)).toMatchObject({ priority: 3 })
+        expect(await tasks.updateTask(before.user.id, before.created[2]!.id, { priority: 5 })).toMatchObject({
+          priority: 5,
+        })
+      } finally {
+        await prepared.destroy()
+      }
+    })
+
     test('statements prepared before a migration changes the schema are planned again after it', async () => {
       const { db, schema } = context()
       const prepared = await openOneConnection(context(), true)
