@@ -46,6 +46,11 @@ export interface BenchContext {
    * Replaced by {@link reconnectClients}.
    */
   peers: PeerClient[]
+  /**
+   * taskstore opened with `preparedStatements: true`, measured beside the
+   * peers (absent unless `plan.peers`); replaced by {@link reconnectClients}.
+   */
+  prepared: PreparedStore | undefined
   /** For seeding and bulk SQL outside any measurement. */
   readonly admin: pg.Pool
   /** A second store whose SQL is recorded; never timed. */
@@ -54,6 +59,17 @@ export interface BenchContext {
   readonly recorder: SqlRecorder
   /** Statements the recorder saw sent as named prepared statements (should stay empty). */
   readonly namedStatements: Set<string>
+}
+
+/** A store on a database of its own that prepares its statements. */
+export interface PreparedStore {
+  readonly db: Kysely<Database>
+  readonly store: TaskStore
+}
+
+function openPreparedStore(plan: BenchPlan): PreparedStore {
+  const db = openStoreDatabase(plan, { preparedStatements: true })
+  return { db, store: createTaskStore(db) }
 }
 
 function poolConfig(plan: BenchPlan, max: number): pg.PoolConfig {
@@ -101,6 +117,7 @@ export function openContext(plan: BenchPlan): BenchContext {
     raw,
     rawFastTimestamps,
     peers: [],
+    prepared: undefined,
     admin,
     recordingDb,
     recordingStore: createTaskStore(recordingDb),
@@ -117,6 +134,7 @@ export async function closeContext(context: BenchContext): Promise<void> {
     context.rawFastTimestamps.end(),
     context.admin.end(),
     closePeers(context.peers),
+    context.prepared?.db.destroy(),
   ])
 }
 
@@ -130,11 +148,15 @@ export function peerOptions(plan: BenchPlan): PeerOptions {
   }
 }
 
-/** Opens the peers when the plan asks for them (generating the Prisma client first if needed). */
+/**
+ * Opens the peers, and taskstore with prepared statements, when the plan
+ * asks for the peers (generating the Prisma client first if needed).
+ */
 export async function connectPeers(context: BenchContext, log: (message: string) => void): Promise<void> {
   if (!context.plan.peers) return
   preparePeers(log)
   context.peers = await openPeers(peerOptions(context.plan))
+  context.prepared = openPreparedStore(context.plan)
 }
 
 /**
@@ -161,13 +183,14 @@ export async function captureTemplate(
  * that over both clients instead of handing it to one for a whole run.
  */
 export async function reconnectClients(context: BenchContext): Promise<void> {
-  const { db, raw, rawFastTimestamps, peers } = context
+  const { db, raw, rawFastTimestamps, peers, prepared } = context
   context.db = openStoreDatabase(context.plan)
   context.store = createTaskStore(context.db)
   context.raw = openRawPool(context.plan)
   context.rawFastTimestamps = openRawPool(context.plan, { fastTimestamps: true })
   if (peers.length > 0) context.peers = await openPeers(peerOptions(context.plan))
-  await Promise.all([db.destroy(), raw.end(), rawFastTimestamps.end(), closePeers(peers)])
+  if (prepared) context.prepared = openPreparedStore(context.plan)
+  await Promise.all([db.destroy(), raw.end(), rawFastTimestamps.end(), closePeers(peers), prepared?.db.destroy()])
   await warmPools(context)
 }
 
@@ -182,6 +205,7 @@ export async function reconnectClients(context: BenchContext): Promise<void> {
 export async function warmPools(context: BenchContext): Promise<void> {
   for (const pool of [context.raw, context.rawFastTimestamps]) await pool.query('select 1')
   await context.store.getTasks(userIds.scratch, { limit: 1 })
+  await context.prepared?.store.getTasks(userIds.scratch, { limit: 1 })
   for (const peer of context.peers) await peer.getTasks(userIds.scratch)
 }
 

@@ -16,6 +16,13 @@ export interface PeerOpResult {
   readonly p50Ratio: number
 }
 
+/** taskstore with `preparedStatements: true` for one operation. */
+export interface PreparedOpResult {
+  readonly latency: LatencySummary
+  /** Its p50 over raw `pg`'s p50, as `p50Ratio` is the default store's. */
+  readonly p50Ratio: number
+}
+
 /** One operation's latency for every client. */
 export interface OpResult {
   readonly op: string
@@ -32,6 +39,8 @@ export interface OpResult {
   readonly sql: readonly string[]
   /** The same operation done by each peer its own way (absent when the run had no peers). */
   readonly peers?: readonly PeerOpResult[]
+  /** taskstore preparing its statements (measured with the peers). */
+  readonly prepared?: PreparedOpResult
 }
 
 interface OpDefinition {
@@ -185,6 +194,10 @@ export async function freshScratchTasks(context: BenchContext, count: number): P
   return rows.map((row) => ({ userId: userIds.scratch, taskId: row.id }))
 }
 
+function ratioToRaw(latency: LatencySummary, raw: LatencySummary): PreparedOpResult {
+  return { latency, p50Ratio: latency.p50Us / raw.p50Us }
+}
+
 /**
  * Times every store operation against plain `pg` sending the SQL the store
  * sent (recorded once per operation), with the driver's timestamp parser and
@@ -226,16 +239,20 @@ export async function runLatencySuite(
     })
     // The peers are looked up on every call: reconnectClients replaces them before each round.
     const peerSide = (k: number) => side(peerNames[k]!, (slots) => op.peer(context.peers[k]!, slots))
-    const [storeSamples, rawSamples, fastSamples, ...peerSamples] = await measureInterleaved(
+    const withPrepared = context.prepared !== undefined
+    const [storeSamples, rawSamples, fastSamples, ...otherSamples] = await measureInterleaved(
       context.plan,
       [
         side('store', (slots) => op.call(context.store, slots)),
         side('raw', (slots) => runTemplate(context.raw, template, slots)),
         side('rawFastTimestamps', (slots) => runTemplate(context.rawFastTimestamps, template, slots)),
+        ...(withPrepared ? [side('storePrepared', (slots) => op.call(context.prepared!.store, slots))] : []),
         ...peerNames.map((_, k) => peerSide(k)),
       ],
       { beforeRound: () => reconnectClients(context) },
     )
+    const preparedSamples = withPrepared ? otherSamples.shift() : undefined
+    const peerSamples = otherSamples
     const store = summarize(storeSamples!)
     const raw = summarize(rawSamples!)
     const rawFastTimestamps = summarize(fastSamples!)
@@ -250,10 +267,10 @@ export async function runLatencySuite(
       sql: templateText(template),
       ...(peerNames.length > 0 && {
         peers: peerNames.map((name, k) => {
-          const latency = summarize(peerSamples[k]!)
-          return { name, latency, p50Ratio: latency.p50Us / raw.p50Us }
+          return { name, ...ratioToRaw(summarize(peerSamples[k]!), raw) }
         }),
       }),
+      ...(preparedSamples && { prepared: ratioToRaw(summarize(preparedSamples), raw) }),
     }
     onResult(result)
     results.push(result)

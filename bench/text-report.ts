@@ -13,7 +13,8 @@ function table(header: readonly string[], rows: readonly (readonly string[])[], 
 }
 
 export function opLine(result: OpResult): string {
-  const peers = (result.peers ?? []).map((peer) => `, ${peer.name} ${peer.p50Ratio.toFixed(2)}`).join('')
+  const prepared = result.prepared ? `, prepared ${result.prepared.p50Ratio.toFixed(2)}` : ''
+  const peers = `${prepared}${(result.peers ?? []).map((peer) => `, ${peer.name} ${peer.p50Ratio.toFixed(2)}`).join('')}`
   return `${result.op}: store p50 ${us(result.store.p50Us)} µs, raw p50 ${us(result.raw.p50Us)} µs, ratio ${result.p50Ratio.toFixed(3)} (own code ${result.ownCodeRatio.toFixed(3)}${peers})`
 }
 
@@ -21,22 +22,26 @@ export function opLine(result: OpResult): string {
 function peerRatioTable(results: BenchResults): string[] {
   const names = results.ops[0]?.peers?.map((peer) => peer.name) ?? []
   if (names.length === 0) return []
+  const withPrepared = results.ops.every((op) => op.prepared)
   return [
     '',
     'p50 ratio to raw pg per client (lower is faster; the same operation, each peer written its own way)',
     table(
-      ['operation', 'taskstore', ...names, 'fastest peer'],
+      ['operation', 'taskstore', ...(withPrepared ? ['prepared'] : []), ...names, 'fastest peer'],
       results.ops.map((op) => {
         const fastest = op.peers!.reduce((best, peer) => (peer.p50Ratio < best.p50Ratio ? peer : best))
         return [
           op.op,
           op.p50Ratio.toFixed(2),
+          ...(withPrepared ? [op.prepared!.p50Ratio.toFixed(2)] : []),
           ...op.peers!.map((peer) => peer.p50Ratio.toFixed(2)),
           `${fastest.name}${fastest.p50Ratio < op.p50Ratio ? ' (ahead of taskstore)' : ''}`,
         ]
       }),
     ),
-    `geometric mean: taskstore ${results.geomeanP50Ratio.toFixed(3)}, ${names
+    `geometric mean: taskstore ${results.geomeanP50Ratio.toFixed(3)}${
+      withPrepared ? ` (prepared ${geometricMean(results.ops.map((op) => op.prepared!.p50Ratio)).toFixed(3)})` : ''
+    }, ${names
       .map(
         (name) =>
           `${name} ${geometricMean(results.ops.map((op) => op.peers!.find((p) => p.name === name)!.p50Ratio)).toFixed(3)}`,
@@ -122,14 +127,17 @@ export function formatReport(results: BenchResults): string {
       ['client', 'ops/s', 'p50 µs', 'p95 µs', 'p99 µs', 'errors'],
       [
         throughputRow('taskstore', t.storeOpsPerSec, t.store, t.errors.store),
+        ...(t.prepared
+          ? [throughputRow('taskstore, prepared', t.prepared.opsPerSec, t.prepared.latency, t.prepared.errors)]
+          : []),
         throughputRow('raw pg', t.rawOpsPerSec, t.raw, t.errors.raw),
         throughputRow('raw pg + parser', t.rawFastTimestampsOpsPerSec, t.rawFastTimestamps, t.errors.rawFastTimestamps),
         ...(t.peers ?? []).map((peer) => throughputRow(peer.name, peer.opsPerSec, peer.latency, peer.errors)),
       ],
     ),
-    `throughput ratio: ${t.ratio.toFixed(3)} (own code alone: ${t.ownCodeRatio.toFixed(3)})${(t.peers ?? [])
-      .map((peer) => `; ${peer.name} ${peer.ratio.toFixed(3)}`)
-      .join('')}`,
+    `throughput ratio: ${t.ratio.toFixed(3)} (own code alone: ${t.ownCodeRatio.toFixed(3)}${
+      t.prepared ? `; prepared ${t.prepared.ratio.toFixed(3)}` : ''
+    })${(t.peers ?? []).map((peer) => `; ${peer.name} ${peer.ratio.toFixed(3)}`).join('')}`,
   )
   const c = results.countAfterUpdates
   out.push(

@@ -46,6 +46,8 @@ export interface ThroughputResult {
   readonly errors: { readonly store: number; readonly raw: number; readonly rawFastTimestamps: number }
   /** The peers under the same load (absent when the run had no peers). */
   readonly peers?: readonly PeerThroughput[]
+  /** taskstore preparing its statements, under the same load (measured with the peers). */
+  readonly prepared?: Omit<PeerThroughput, 'name'>
 }
 
 type MixOp = 'list' | 'get' | 'toggle' | 'create' | 'update'
@@ -198,6 +200,14 @@ export async function runThroughputSuite(context: BenchContext, fixtures: Fixtur
     { name: 'store', open: async () => storeClient(openStoreDatabase(plan)) },
     { name: 'raw', open: async () => rawClient(openRawPool(plan), templates) },
     { name: 'rawFastTimestamps', open: async () => rawClient(openRawPool(plan, { fastTimestamps: true }), templates) },
+    ...(context.prepared
+      ? [
+          {
+            name: 'storePrepared',
+            open: async () => storeClient(openStoreDatabase(plan, { preparedStatements: true })),
+          },
+        ]
+      : []),
     ...context.peers.map(({ name }) => ({
       name,
       open: async () => peerClient(await openPeer(name, peerOptions(plan))),
@@ -242,6 +252,12 @@ export async function runThroughputSuite(context: BenchContext, fixtures: Fixtur
     ])
   }
   const opsPerSec = (side: string) => totals[side]!.ops / (totals[side]!.ms / 1000)
+  const underLoad = (side: string) => ({
+    opsPerSec: opsPerSec(side),
+    ratio: opsPerSec(side) / opsPerSec('raw'),
+    latency: summarize(totals[side]!.samples),
+    errors: totals[side]!.errors,
+  })
   const storeOpsPerSec = opsPerSec('store')
   const rawOpsPerSec = opsPerSec('raw')
   const rawFastTimestampsOpsPerSec = opsPerSec('rawFastTimestamps')
@@ -263,14 +279,7 @@ export async function runThroughputSuite(context: BenchContext, fixtures: Fixtur
       raw: totals.raw!.errors,
       rawFastTimestamps: totals.rawFastTimestamps!.errors,
     },
-    ...(context.peers.length > 0 && {
-      peers: context.peers.map(({ name }) => ({
-        name,
-        opsPerSec: opsPerSec(name),
-        ratio: opsPerSec(name) / rawOpsPerSec,
-        latency: summarize(totals[name]!.samples),
-        errors: totals[name]!.errors,
-      })),
-    }),
+    ...(context.peers.length > 0 && { peers: context.peers.map(({ name }) => ({ name, ...underLoad(name) })) }),
+    ...(context.prepared && { prepared: underLoad('storePrepared') }),
   }
 }
