@@ -38,10 +38,11 @@ export interface DatabaseOptions {
   readonly statementTimeoutMs?: number
   /**
    * Prepare each store statement whose plan does not depend on its values
-   * (reads and writes of one task or user, counts) once per connection, and
-   * then send only its values: the server skips parsing it, and after five
-   * calls planning it too. Listings are never prepared, because their best
-   * plan depends on how many tasks the user has. Applies outside
+   * (reads and writes of one task or user, counts, a user's listings without
+   * `search`) once per connection, and then send only its values: the server
+   * skips parsing it, and after five calls planning it too. A search is
+   * never prepared: planned for any user, it reads most of a large user's
+   * tasks. `listAllTasks` is not prepared either. Applies outside
    * transactions, on the primary and on replicas, with either driver.
    * Default false. It gains nothing behind a transaction-pooling PgBouncer
    * older than 1.21 or without `max_prepared_statements`, which hands each

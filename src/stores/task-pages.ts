@@ -77,8 +77,9 @@ export function createTaskPages(db: Kysely<Database>, runner: QueryRunner, can: 
       },
       {},
       { read: owner ?? ANY_USER },
-      // the best plan for a page depends on how many tasks the user has: never a generic one
-      { preparable: false },
+      // A search's plan planned for any user, with statistics of many small users, reads most of a large user's
+      // tasks; a user's other listings planned that way stay bounded by their page.
+      { preparable: scope === 'user' && !shape.search },
     )
     if (rows.length <= limit) return { items: rows, nextCursor: null }
     rows.length = limit

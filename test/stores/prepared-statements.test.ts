@@ -46,13 +46,15 @@ async function exercise(db: Kysely<Database>, email: string) {
   }
   await tasks.deleteTask(user.id, created[0]!.id)
   const page = await tasks.getTasks(user.id, { sort: 'title', order: 'asc', limit: 100 })
+  const found = await tasks.getTasks(user.id, { search: 'renamed', sort: 'title', order: 'asc', limit: 100 })
+  expect(found.items).toEqual(page.items)
   return { user, created, page, counts: await tasks.countTasks(user.id) }
 }
 
 describeEachBackend(
   'preparedStatements',
   (context) => {
-    test('prepares point statements once per connection, never a listing, and answers as without', async () => {
+    test('prepares point statements and listings once per connection, never a search, and answers as without', async () => {
       const prepared = await openOneConnection(context(), true)
       const plain = await openOneConnection(context())
       try {
@@ -75,8 +77,9 @@ describeEachBackend(
         expect(texts.some((text) => /^insert into "\w+"\."tasks"/.test(text))).toBe(true)
         expect(texts.some((text) => /^update "\w+"\."tasks"/.test(text))).toBe(true)
         expect(texts.some((text) => /^delete from "\w+"\."tasks"/.test(text))).toBe(true)
-        // the listing's text orders its rows; no point statement does
-        expect(texts.filter((text) => /order by/i.test(text))).toEqual([])
+        // the listing's text orders its rows, and a search's reads its window of rows in order
+        expect(texts.filter((text) => /order by/i.test(text))).toHaveLength(1)
+        expect(texts.filter((text) => /search_window/.test(text))).toEqual([])
         expect(await preparedOnSession(plain)).toEqual([])
       } finally {
         await prepared.destroy()

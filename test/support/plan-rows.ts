@@ -1,4 +1,5 @@
 import { CompiledQuery, type Kysely } from 'kysely'
+import pg from 'pg'
 
 /** A node of `EXPLAIN (ANALYZE, FORMAT JSON)`, with the fields read here. */
 export interface AnalyzedPlanNode {
@@ -47,4 +48,38 @@ export async function explainAnalyze(
   )
   const [top] = result.rows[0]!['QUERY PLAN']
   return { ...top.Plan, 'Execution Time': top['Execution Time'] }
+}
+
+/** A bound value as an SQL literal: `EXECUTE`'s arguments cannot be parameters of the statement around it. */
+function literal(value: unknown): string {
+  if (value === null || value === undefined) return 'null'
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value)
+  return pg.escapeLiteral(value instanceof Date ? value.toISOString() : String(value))
+}
+
+/**
+ * Like {@link explainAnalyze}, but for the generic plan a prepared
+ * statement would settle on: planned once for any values
+ * (`plan_cache_mode = force_generic_plan`), then run with these.
+ */
+export async function explainAnalyzeGeneric(
+  db: Kysely<any>,
+  text: string,
+  parameters: readonly unknown[],
+): Promise<AnalyzedPlanNode & { 'Execution Time': number }> {
+  return db.connection().execute(async (connection) => {
+    await connection.executeQuery(CompiledQuery.raw(`prepare plan_probe as ${text}`))
+    try {
+      await connection.executeQuery(CompiledQuery.raw('set plan_cache_mode = force_generic_plan'))
+      const values = parameters.length > 0 ? `(${parameters.map(literal).join(', ')})` : ''
+      const result = await connection.executeQuery<{
+        'QUERY PLAN': [{ Plan: AnalyzedPlanNode; 'Execution Time': number }]
+      }>(CompiledQuery.raw(`explain (analyze, buffers, format json) execute plan_probe${values}`))
+      const [top] = result.rows[0]!['QUERY PLAN']
+      return { ...top.Plan, 'Execution Time': top['Execution Time'] }
+    } finally {
+      await connection.executeQuery(CompiledQuery.raw('reset plan_cache_mode'))
+      await connection.executeQuery(CompiledQuery.raw('deallocate plan_probe'))
+    }
+  })
 }
