@@ -48,9 +48,10 @@ export interface DatabaseOptions {
    * older than 1.21 or without `max_prepared_statements`, which hands each
    * transaction any server connection, so a statement prepared on one is
    * missing on the next: the first time the server refuses a prepared
-   * statement for that reason (SQLSTATE `26000` or `42P05`), the statement
-   * is sent again unprepared, and that connection pool prepares nothing
-   * more. A statement prepared before a column it returns changed type
+   * statement for that reason (SQLSTATE `26000` or `42P05`, raised before
+   * it ran), the statement is sent again unprepared, and that connection
+   * pool prepares nothing more (as it does after a `DEALLOCATE ALL` or
+   * `DISCARD ALL` on one of its connections). A statement prepared before a column it returns changed type
    * (`0A000`, "cached plan must not change result type") is sent again
    * unprepared too, and its connection replaced. A refused statement did
    * not run, so the caller sees neither.

@@ -126,20 +126,25 @@ export function createDirectQuery({
 }
 
 /**
- * Why the server refused a prepared statement without running it, if it did:
+ * Why the server refused a prepared statement before running it, if it did:
  * - `session`: the statement the driver prepared on the connection is
  *   missing there (`26000`), or one it never prepared is there already
- *   (`42P05`): the session is not the connection's own;
+ *   (`42P05`): the session is not the connection's own (a transaction
+ *   pooler), or its statements were deallocated behind the driver;
  * - `shape`: a table it reads changed since it was prepared, so its rows
  *   would not be the ones described then ("cached plan must not change
  *   result type", `0A000`).
- * Either way the statement may be sent again unprepared: outside a
- * transaction, a statement that fails leaves nothing behind.
+ * Each is told by the server function that raised it as well as the code,
+ * whatever the server's language: the same codes raised while a statement
+ * runs (by a trigger, a rule, a hot standby) are the statement's own
+ * failures, and are not retried. A refused statement did not run, so it may
+ * be sent again unprepared.
  */
 function preparedStatementRefusal(error: unknown): 'session' | 'shape' | undefined {
-  const code = (error as { code?: unknown } | null)?.code
-  if (code === '26000' || code === '42P05') return 'session'
-  if (code === '0A000') return 'shape'
+  const { code, routine } = (error ?? {}) as { code?: unknown; routine?: unknown }
+  if (code === '26000' && routine === 'FetchPreparedStatement') return 'session'
+  if (code === '42P05' && routine === 'StorePreparedStatement') return 'session'
+  if (code === '0A000' && routine === 'RevalidateCachedQuery') return 'shape'
   return undefined
 }
 

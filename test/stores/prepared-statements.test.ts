@@ -9,7 +9,7 @@ import {
   migrateToLatest,
 } from '../../src/index.js'
 import { describeEachBackend, type TestContext } from '../support/backends.js'
-import { TEST_SCRYPT } from '../support/fixtures.js'
+import { expectCode, TEST_SCRYPT } from '../support/fixtures.js'
 import { relaySettings } from '../support/neon-relay.js'
 
 /** A database on one connection, so the session's prepared statements can be read back through it. */
@@ -23,6 +23,11 @@ async function openOneConnection(context: TestContext, preparedStatements?: bool
     pool: { max: 1 },
     preparedStatements,
   })
+}
+
+async function backendPid(db: Kysely<Database>): Promise<number> {
+  const { rows } = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(db)
+  return rows[0]!.pid
 }
 
 async function preparedOnSession(db: Kysely<Database>): Promise<Array<{ name: string; statement: string }>> {
@@ -87,7 +92,7 @@ describeEachBackend(
       }
     })
 
-    test('a session whose prepared statements were deallocated behind the driver still answers every call', async () => {
+    test('a session whose prepared statements were deallocated behind the driver answers every call, and the database prepares no more', async () => {
       const prepared = await openOneConnection(context(), true)
       try {
         const before = await exercise(prepared, 'deallocated@example.com')
@@ -97,23 +102,68 @@ describeEachBackend(
         expect(await tasks.getTask(before.user.id, before.created[1]!.id)).toMatchObject({ title: 'task 1 renamed' })
         expect(await tasks.toggleComplete(before.user.id, before.created[1]!.id)).toMatchObject({ completed: false })
         expect(await tasks.countTasks(before.user.id)).toEqual({ total: 11, completed: 10, pending: 1 })
+        // a session that loses its statements may be shared (a transaction pooler): nothing is prepared again
+        expect(await preparedOnSession(prepared)).toEqual([])
       } finally {
         await prepared.destroy()
       }
     })
 
-    test('a statement prepared before a column of its result changed type still answers', async () => {
+    test('a statement prepared before a column of its result changed type answers on a new connection, which prepares again', async () => {
       const { db, schema } = context()
       const prepared = await openOneConnection(context(), true)
       try {
         const before = await exercise(prepared, 'retyped@example.com')
+        const firstSession = await backendPid(prepared)
         // a later release's migration might widen a column the store reads back
         await sql`alter table ${sql.id(schema, 'tasks')} alter column priority type integer`.execute(db)
         const tasks = createTaskStore(prepared)
         expect(await tasks.getTask(before.user.id, before.created[2]!.id)).toMatchObject({ priority: 3 })
+        // the connection holding the stale statement was replaced, and the new one prepares as before
+        expect(await backendPid(prepared)).not.toBe(firstSession)
         expect(await tasks.updateTask(before.user.id, before.created[2]!.id, { priority: 5 })).toMatchObject({
           priority: 5,
         })
+        const texts = (await preparedOnSession(prepared)).map(({ statement }) => statement)
+        expect(texts.some((text) => /^update "\w+"\."tasks"/.test(text))).toBe(true)
+      } finally {
+        await prepared.destroy()
+      }
+    })
+
+    test('a statement that fails with a refusal code while it runs is not sent again', async () => {
+      const { db, schema } = context()
+      const prepared = await openOneConnection(context(), true)
+      try {
+        const { user } = await exercise(prepared, 'refused@example.com')
+        const session = await backendPid(prepared)
+        // every insert counts itself, then fails as a statement prepared before a change of shape would
+        await sql`create sequence ${sql.id(schema, 'insert_attempts')}`.execute(db)
+        await sql
+          .raw(`
+          create function ${schema}.refuse_insert() returns trigger language plpgsql as $$
+          begin
+            perform nextval('${schema}.insert_attempts');
+            raise exception 'inserts are off' using errcode = '0A000';
+          end $$;
+          create trigger refuse_insert before insert on ${schema}.tasks
+            for each row execute function ${schema}.refuse_insert();
+          create function ${schema}.refuse_missing() returns trigger language plpgsql as $$
+          begin raise exception 'no such thing' using errcode = '26000'; end $$;
+          create trigger refuse_missing before update on ${schema}.tasks
+            for each row execute function ${schema}.refuse_missing()`)
+          .execute(db)
+        const tasks = createTaskStore(prepared)
+        for (let i = 0; i < 5; i++)
+          await expectCode(tasks.createTask(user.id, { title: `refused ${i}` }), 'unavailable')
+        const [task] = (await tasks.getTasks(user.id, { limit: 1 })).items
+        await expectCode(tasks.toggleComplete(user.id, task!.id), 'unavailable')
+        const { rows } = await sql<{ attempts: string }>`
+          select last_value as attempts from ${sql.id(schema, 'insert_attempts')}`.execute(db)
+        expect(Number(rows[0]!.attempts)).toBe(5)
+        // its connection was kept, and still prepares
+        expect(await backendPid(prepared)).toBe(session)
+        expect((await preparedOnSession(prepared)).length).toBeGreaterThan(0)
       } finally {
         await prepared.destroy()
       }
