@@ -51,10 +51,10 @@ export interface DatabaseOptions {
    * statement for that reason (SQLSTATE `26000` or `42P05`, raised before
    * it ran), the statement is sent again unprepared, and that connection
    * pool prepares nothing more (as it does after a `DEALLOCATE ALL` or
-   * `DISCARD ALL` on one of its connections). A statement prepared before a column it returns changed type
-   * (`0A000`, "cached plan must not change result type") is sent again
-   * unprepared too, and its connection replaced. A refused statement did
-   * not run, so the caller sees neither.
+   * `DISCARD ALL` on one of its connections). A statement prepared before
+   * a column it returns changed type (`0A000`, "cached plan must not
+   * change result type") is sent again unprepared too, and its connection
+   * replaced. A refused statement did not run, so the caller sees neither.
    */
   readonly preparedStatements?: boolean
   /**

@@ -25,6 +25,19 @@ async function openOneConnection(context: TestContext, preparedStatements?: bool
   })
 }
 
+/** Runs `use` on a database of one connection that prepares its statements, and closes it after. */
+async function withPreparedConnection(
+  context: TestContext,
+  use: (prepared: Kysely<Database>) => Promise<void>,
+): Promise<void> {
+  const prepared = await openOneConnection(context, true)
+  try {
+    await use(prepared)
+  } finally {
+    await prepared.destroy()
+  }
+}
+
 async function backendPid(db: Kysely<Database>): Promise<number> {
   const { rows } = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(db)
   return rows[0]!.pid
@@ -93,8 +106,7 @@ describeEachBackend(
     })
 
     test('a session whose prepared statements were deallocated behind the driver answers every call, and the database prepares no more', async () => {
-      const prepared = await openOneConnection(context(), true)
-      try {
+      await withPreparedConnection(context(), async (prepared) => {
         const before = await exercise(prepared, 'deallocated@example.com')
         // the database's one connection: the driver still holds the statements prepared there
         await sql`deallocate all`.execute(prepared)
@@ -104,15 +116,12 @@ describeEachBackend(
         expect(await tasks.countTasks(before.user.id)).toEqual({ total: 11, completed: 10, pending: 1 })
         // a session that loses its statements may be shared (a transaction pooler): nothing is prepared again
         expect(await preparedOnSession(prepared)).toEqual([])
-      } finally {
-        await prepared.destroy()
-      }
+      })
     })
 
     test('a statement prepared before a column of its result changed type answers on a new connection, which prepares again', async () => {
       const { db, schema } = context()
-      const prepared = await openOneConnection(context(), true)
-      try {
+      await withPreparedConnection(context(), async (prepared) => {
         const before = await exercise(prepared, 'retyped@example.com')
         const firstSession = await backendPid(prepared)
         // a later release's migration might widen a column the store reads back
@@ -126,15 +135,12 @@ describeEachBackend(
         })
         const texts = (await preparedOnSession(prepared)).map(({ statement }) => statement)
         expect(texts.some((text) => /^update "\w+"\."tasks"/.test(text))).toBe(true)
-      } finally {
-        await prepared.destroy()
-      }
+      })
     })
 
     test('a statement that fails with a refusal code while it runs is not sent again', async () => {
       const { db, schema } = context()
-      const prepared = await openOneConnection(context(), true)
-      try {
+      await withPreparedConnection(context(), async (prepared) => {
         const { user } = await exercise(prepared, 'refused@example.com')
         const session = await backendPid(prepared)
         // every insert counts itself, then fails as a statement prepared before a change of shape would
@@ -164,15 +170,12 @@ describeEachBackend(
         // its connection was kept, and still prepares
         expect(await backendPid(prepared)).toBe(session)
         expect((await preparedOnSession(prepared)).length).toBeGreaterThan(0)
-      } finally {
-        await prepared.destroy()
-      }
+      })
     })
 
     test('statements prepared before a migration changes the schema are planned again after it', async () => {
       const { db, schema } = context()
-      const prepared = await openOneConnection(context(), true)
-      try {
+      await withPreparedConnection(context(), async (prepared) => {
         const before = await exercise(prepared, 'before@example.com')
         // 0006 down drops indexes the prepared plans may use, and up builds them again
         await migrateDown(db, { schema })
@@ -182,9 +185,7 @@ describeEachBackend(
         await migrateToLatest(db, { schema })
         expect(await tasks.toggleComplete(before.user.id, before.created[1]!.id)).toMatchObject({ completed: false })
         expect(await tasks.countTasks(before.user.id)).toEqual({ total: 11, completed: 10, pending: 1 })
-      } finally {
-        await prepared.destroy()
-      }
+      })
     })
   },
   { only: ['postgres', 'neon'] },
