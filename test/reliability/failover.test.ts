@@ -80,9 +80,11 @@ test.skipIf(skip !== null)(
     stop = true
     await Promise.all(load)
 
-    // once the crashed primary has exited, any acknowledged write was made by the promoted standby
+    // once the crashed primary has exited, any acknowledged write was made by the promoted standby; how long
+    // the server takes to promote is its own business, so the store is judged from the end of the promotion
     const firstAfterCrash = outcome.successTimes.find((time) => time >= crashedAt)
     const resumeMs = firstAfterCrash === undefined ? Number.POSITIVE_INFINITY : firstAfterCrash - crashedAt
+    const resumeAfterPromotionMs = resumeMs - (promotedAt - crashedAt)
     const rows = (await pair.standby.query(
       'select title, count(*)::int as copies from failover.tasks group by title',
     )) as { title: string; copies: number }[]
@@ -91,11 +93,12 @@ test.skipIf(skip !== null)(
     const duplicated = rows.filter((row) => row.copies > 1)
     const codes = outcome.failures.map((error) => (error instanceof TaskstoreError ? error.code : String(error)))
     console.info(
-      `failover: ${outcome.attempts} writes tried, ${outcome.acknowledged.size} acknowledged (${acknowledgedBeforeCrash} before the crash), ${codes.length} failed; pg_ctl promote took ${promoteMs.toFixed(0)} ms, the first write was acknowledged ${resumeMs.toFixed(0)} ms after the primary died; lost ${lost.length}, applied twice ${duplicated.length}`,
+      `failover: ${outcome.attempts} writes tried, ${outcome.acknowledged.size} acknowledged (${acknowledgedBeforeCrash} before the crash), ${codes.length} failed; pg_ctl promote took ${promoteMs.toFixed(0)} ms, the first write was acknowledged ${resumeMs.toFixed(0)} ms after the primary died (${resumeAfterPromotionMs.toFixed(0)} ms after the promotion ended); lost ${lost.length}, applied twice ${duplicated.length}`,
     )
 
     expect(acknowledgedBeforeCrash).toBeGreaterThan(0)
-    expect(resumeMs).toBeLessThan(5_000)
+    // the retry's longest wait is 500 ms and a crashed server refuses connections at once: two seconds is ample
+    expect(resumeAfterPromotionMs).toBeLessThan(2_000)
     expect(outcome.successTimes.filter((time) => time >= promotedAt).length).toBeGreaterThan(0)
     expect(new Set(codes)).toEqual(new Set(codes.length > 0 ? ['unavailable'] : []))
     expect(lost).toEqual([])
