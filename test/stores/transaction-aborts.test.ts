@@ -7,16 +7,18 @@ import { storeFixture } from '../support/fixtures.js'
 const IN_TRANSACTION = /aborted the transaction.*run the whole transaction again/
 const SAFE_TO_RETRY_CALL = /safe to retry the call/
 
-/** Resolves once some session of this database waits for a lock. */
-async function someoneWaitsForALock(db: Kysely<any>): Promise<void> {
+/** Resolves once a session named `applicationName` waits for a lock (other test files share the database). */
+async function waitsForALock(db: Kysely<any>, applicationName: string): Promise<void> {
   for (let i = 0; i < 200; i++) {
     const { rows } = await sql<{ n: number }>`
       select count(*)::int as n from pg_stat_activity
-      where wait_event_type = 'Lock' and datname = current_database()`.execute(db)
+      where wait_event_type = 'Lock' and datname = current_database() and application_name = ${applicationName}`.execute(
+      db,
+    )
     if (rows[0]!.n > 0) return
     await new Promise((resolve) => setTimeout(resolve, 20))
   }
-  throw new Error('no session started waiting for a lock')
+  throw new Error(`no session of ${applicationName} started waiting for a lock`)
 }
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {
@@ -89,6 +91,8 @@ describeEachBackend(
       // Every statement of this database runs alone in a serializable transaction of its own.
       const url = new URL(process.env.TEST_DATABASE_URL!)
       url.searchParams.set('options', '-c default_transaction_isolation=serializable')
+      const applicationName = `taskstore_serializable_${process.pid}`
+      url.searchParams.set('application_name', applicationName)
       const serializable: Kysely<Database> = createDatabase({
         connectionString: url.toString(),
         schema: context().schema,
@@ -105,7 +109,7 @@ describeEachBackend(
         const blocked = createTaskStore(serializable)
           .updateTask(alice.id, task.id, { title: 'second' })
           .catch((caught: unknown) => caught)
-        await someoneWaitsForALock(db)
+        await waitsForALock(db, applicationName)
         locked.resolve()
         await holder
         const error = await blocked
