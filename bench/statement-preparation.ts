@@ -1,11 +1,11 @@
 // Where postgres.js's lead comes from: the store's own SQL sent by pg and by postgres.js, each with
 // and without server-side prepared statements, beside the store with and without `preparedStatements`,
 // in interleaved rounds. (countTasks sends a statement to fold deltas now and then, so it is left out.)
-//   npx tsx bench/statement-preparation.ts [--quick] [--op get,list,update,toggle]
+//   npx tsx bench/statement-preparation.ts [--quick] [--op get,list,search,update,toggle]
 // Needs a dataset seeded by `npm run bench` (add --quick for the small one) and a built package.
 import { parseArgs } from 'node:util'
 import postgres from 'postgres'
-import { readPlan, userIds } from './bench-config.js'
+import { readPlan, SEARCH_TERM, userIds } from './bench-config.js'
 import {
   captureTemplate,
   closeContext,
@@ -25,6 +25,7 @@ const WRITES = new Set(['update', 'toggle'])
 const OPS: Record<string, (store: TaskStore, slots: Slots) => Promise<unknown>> = {
   get: (store, { userId, taskId }) => store.getTask(userId, taskId!),
   list: (store, { userId }) => store.getTasks(userId),
+  search: (store, { userId }) => store.getTasks(userId, { search: SEARCH_TERM }),
   update: (store, { userId, taskId }) => store.updateTask(userId, taskId!, { priority: 2 }),
   toggle: (store, { userId, taskId }) => store.toggleComplete(userId, taskId!),
 }
