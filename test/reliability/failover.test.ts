@@ -84,7 +84,8 @@ test.skipIf(skip !== null)(
     // the server takes to promote is its own business, so the store is judged from the end of the promotion
     const firstAfterCrash = outcome.successTimes.find((time) => time >= crashedAt)
     const resumeMs = firstAfterCrash === undefined ? Number.POSITIVE_INFINITY : firstAfterCrash - crashedAt
-    const resumeAfterPromotionMs = resumeMs - (promotedAt - crashedAt)
+    const resumeAfterPromotionMs =
+      firstAfterCrash === undefined ? Number.POSITIVE_INFINITY : firstAfterCrash - promotedAt
     const rows = (await pair.standby.query(
       'select title, count(*)::int as copies from failover.tasks group by title',
     )) as { title: string; copies: number }[]
