@@ -62,6 +62,11 @@ for (const [how, api] of [['import', esm], ['require', cjs]]) {
     assert.equal(typeof api[name], 'function', `${how}('taskstore').${name}`)
   }
   assert.throws(() => api.createDatabase({ connectionString: '' }), (error) => error.code === 'config', how)
+  // loggers that print `error.constructor.name` show the exported name, not a bundler's
+  for (const name of ['TaskstoreError', 'ConfigError', 'ConflictError', 'DatabaseUnavailableError', 'ForbiddenError', 'MigrationError', 'NotFoundError', 'ValidationError']) {
+    assert.equal(api[name].name, name, `${how}('taskstore').${name}.name`)
+  }
+  assert.equal(new api.ValidationError([]).constructor.name, 'ValidationError', how)
 }
 
 const { createMemoryDatabase } = await import('taskstore/testing')

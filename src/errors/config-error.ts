@@ -13,9 +13,7 @@ import { brandErrorClass, TaskstoreErrorBase } from './taskstore-error.js'
  * ```
  */
 export class ConfigError extends TaskstoreErrorBase {
-  static {
-    brandErrorClass(ConfigError, 'config')
-  }
   readonly code = 'config' as const
   override name = 'ConfigError'
 }
+brandErrorClass(ConfigError, 'config')

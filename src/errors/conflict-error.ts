@@ -16,9 +16,6 @@ export type ConflictField = 'email' | 'id'
  * ```
  */
 export class ConflictError extends TaskstoreErrorBase {
-  static {
-    brandErrorClass(ConflictError, 'conflict')
-  }
   readonly code = 'conflict' as const
   override name = 'ConflictError'
   readonly field: ConflictField
@@ -28,3 +25,4 @@ export class ConflictError extends TaskstoreErrorBase {
     this.field = field
   }
 }
+brandErrorClass(ConflictError, 'conflict')

@@ -14,9 +14,7 @@ import { brandErrorClass, TaskstoreErrorBase } from './taskstore-error.js'
  * ```
  */
 export class DatabaseUnavailableError extends TaskstoreErrorBase {
-  static {
-    brandErrorClass(DatabaseUnavailableError, 'unavailable')
-  }
   readonly code = 'unavailable' as const
   override name = 'DatabaseUnavailableError'
 }
+brandErrorClass(DatabaseUnavailableError, 'unavailable')

@@ -9,9 +9,7 @@ import { brandErrorClass, TaskstoreErrorBase } from './taskstore-error.js'
  * ```
  */
 export class ForbiddenError extends TaskstoreErrorBase {
-  static {
-    brandErrorClass(ForbiddenError, 'forbidden')
-  }
   readonly code = 'forbidden' as const
   override name = 'ForbiddenError'
 }
+brandErrorClass(ForbiddenError, 'forbidden')

@@ -12,9 +12,6 @@ import { brandErrorClass, TaskstoreErrorBase } from './taskstore-error.js'
  * ```
  */
 export class MigrationError extends TaskstoreErrorBase {
-  static {
-    brandErrorClass(MigrationError, 'migration')
-  }
   readonly code = 'migration' as const
   override name = 'MigrationError'
   readonly migrationName: string | null
@@ -24,3 +21,4 @@ export class MigrationError extends TaskstoreErrorBase {
     this.migrationName = migrationName
   }
 }
+brandErrorClass(MigrationError, 'migration')

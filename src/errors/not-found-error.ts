@@ -9,9 +9,7 @@ import { brandErrorClass, TaskstoreErrorBase } from './taskstore-error.js'
  * ```
  */
 export class NotFoundError extends TaskstoreErrorBase {
-  static {
-    brandErrorClass(NotFoundError, 'not_found')
-  }
   readonly code = 'not_found' as const
   override name = 'NotFoundError'
 }
+brandErrorClass(NotFoundError, 'not_found')

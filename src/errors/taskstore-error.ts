@@ -61,10 +61,8 @@ function recognises(errorClass: object, value: unknown): boolean {
  * ```ts
  * class TeapotError extends TaskstoreErrorBase {
  *   readonly code = 'config'
- *   static {
- *     brandErrorClass(TeapotError, 'config')
- *   }
  * }
+ * brandErrorClass(TeapotError, 'config')
  * ```
  */
 export abstract class TaskstoreErrorBase extends Error {
@@ -83,19 +81,21 @@ export abstract class TaskstoreErrorBase extends Error {
   }
 }
 Object.defineProperty(TaskstoreErrorBase.prototype, BRAND, { value: true })
+// Exported as TaskstoreError; its name is that one's, as its instances' is.
+Object.defineProperty(TaskstoreErrorBase, 'name', { value: 'TaskstoreError' })
 
 /**
  * Declares which code a subclass stands for, so that `instanceof` on it
- * recognises errors of that code from any copy of the package.
+ * recognises errors of that code from any copy of the package. Called after
+ * the class, not in a static block of it: a class that names itself in its
+ * own body is bundled as `var X = class _X`, and its `name` would be `_X`.
  *
  * @example
  * ```ts
  * class TeapotError extends TaskstoreErrorBase {
  *   readonly code = 'config'
- *   static {
- *     brandErrorClass(TeapotError, 'config')
- *   }
  * }
+ * brandErrorClass(TeapotError, 'config')
  * ```
  */
 export function brandErrorClass(

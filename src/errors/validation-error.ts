@@ -19,9 +19,6 @@ export interface ValidationIssue {
  * ```
  */
 export class ValidationError extends TaskstoreErrorBase {
-  static {
-    brandErrorClass(ValidationError, 'validation')
-  }
   readonly code = 'validation' as const
   override name = 'ValidationError'
   readonly issues: readonly ValidationIssue[]
@@ -31,6 +28,7 @@ export class ValidationError extends TaskstoreErrorBase {
     this.issues = issues
   }
 }
+brandErrorClass(ValidationError, 'validation')
 
 function formatIssues(issues: readonly ValidationIssue[]): string {
   return issues
