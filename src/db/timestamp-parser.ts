@@ -22,7 +22,8 @@ const MS_PER_DAY = 86_400_000
  * So task and user timestamps are `Date`s even when a host has registered
  * a parser of its own for `timestamptz` with the driver; only text in any
  * other form (BC, infinity, a five-digit year, a year before 100) goes to
- * the parser the driver has registered, looked up per value. Text that
+ * the parser the driver has registered, looked up per value (or, where it
+ * gives an invalid `Date`, by {@link readTimestamptz}). Text that
  * parser cannot read either (it gives `null`: another `DateStyle`, set on
  * the session after it connected) fails the query with a `ConfigError`
  * rather than turning a timestamp into `null`. Every other type is left to
@@ -37,6 +38,9 @@ export function withFastTimestamps(types: TypeParsers): TypeParsers {
   const readByDriver = (text: string) => {
     const value = types.getTypeParser(TIMESTAMPTZ_OID, 'text')(text)
     if (value === null) throw unreadableTimestampError()
+    // node-postgres makes the local time a Date before applying the offset, so the last hours of a Date's
+    // range, printed in a zone east of UTC (`275760-09-13 05:45:00+05:45`), come out invalid
+    if (value instanceof Date && Number.isNaN(value.getTime())) return readTimestamptz(text)
     return value
   }
   const parse = (text: string) => parseTimestamptz(text) ?? readByDriver(text)

@@ -155,6 +155,22 @@ describe('withFastTimestamps', () => {
     expect(unreadable.getTypeParser(1114, 'text')('x')).toBeNull()
   })
 
+  test("reads the last instants a Date holds in zones east of UTC, which the driver's parser makes invalid", () => {
+    const parse = withFastTimestamps(pg.types).getTypeParser(1184, 'text')
+    const LAST = 8.64e15
+    for (const [text, ms] of [
+      ['275760-09-13 05:45:00+05:45', LAST],
+      ['275760-09-13 14:00:00+14', LAST],
+      ['275760-09-13 04:59:59.999+05', LAST - 1],
+      ['275760-09-13 12:45:00+12:45', LAST],
+    ] as const) {
+      expect(Number.isNaN((parseLikeDriver(text) as Date).getTime()), text).toBe(true)
+      expect((parse(text) as Date).getTime(), text).toBe(ms)
+    }
+    // past the last instant a Date holds, it is invalid as before
+    expect(Number.isNaN((parse('275760-09-13 05:45:01+05:45') as Date).getTime())).toBe(true)
+  })
+
   test('leaves every other type, and binary timestamptz, to the driver', () => {
     expect(types.getTypeParser(1114, 'text')('x')).toBe('driver:1114:text:x')
     expect(types.getTypeParser(23)('7')).toBe('driver:23:text:7')
