@@ -218,6 +218,23 @@ describe('createDatabase connection failures', () => {
       }
     },
   )
+
+  // The server refuses these in the startup packet; needs a real server, skipped without TEST_DATABASE_URL.
+  test.skipIf(!TEST_DATABASE_URL)(
+    'a setting the server refuses at connect (options=-c …) is a ConfigError at once, through Kysely and the stores (postgres)',
+    async () => {
+      for (const option of ['-c nosuch=1', '-c work_mem=-5', '-c statement_timeout=abc']) {
+        const url = new URL(TEST_DATABASE_URL!)
+        url.searchParams.set('options', option)
+        const db = open({ connectionString: url.toString(), retry: FAST_RETRY })
+        const viaKysely = await rejectionOf(sql`select 1`.execute(db))
+        expect(viaKysely, option).toBeInstanceOf(ConfigError)
+        expect(viaKysely.message).toMatch(/refused a setting given when connecting.*PGOPTIONS/)
+        const viaStore = await rejectionOf(createTaskStore(db).countTasks('someone'))
+        expect(viaStore, option).toBeInstanceOf(ConfigError)
+      }
+    },
+  )
 })
 
 describe('createDatabase TLS', () => {

@@ -27,6 +27,9 @@ const LOST_CONNECTION_MESSAGES = [
 const REJECTED_STARTUP_PARAMETER = /unsupported startup parameter/i
 // What the server or driver says when a login cannot succeed as configured.
 const REFUSED_LOGIN_SQLSTATES = new Set(['28P01', '28000', '3D000'])
+// A setting in the startup packet (`options=-c …`, PGOPTIONS) that the server does not know or will not take:
+// FATAL, which these codes are only at connect time (a statement's own are ERRORs).
+const REFUSED_STARTUP_SETTING_SQLSTATES = new Set(['42704', '22023'])
 const MISSING_PASSWORD = /client password must be a (non-empty )?string/i
 
 /**
@@ -94,7 +97,8 @@ export function isConnectionFailure(error: unknown): boolean {
 /**
  * The error in a `cause` chain that says the server refused the login as
  * configured: a wrong password (28P01), a role it does not know or does
- * not let in (28000), a database that does not exist (3D000), or no
+ * not let in (28000), a database that does not exist (3D000), a startup
+ * setting it does not know or will not take (FATAL 42704, 22023), or no
  * password where one is needed. Undefined when there is none; retrying
  * cannot fix any of them.
  *
@@ -107,6 +111,9 @@ export function findRefusedLogin(error: unknown): unknown {
   return findInChain(error, (candidate) => {
     const state = sqlStateOf(candidate)
     if (state !== undefined && REFUSED_LOGIN_SQLSTATES.has(state)) return true
+    if (state !== undefined && REFUSED_STARTUP_SETTING_SQLSTATES.has(state)) {
+      return (candidate as { severity?: unknown }).severity === 'FATAL'
+    }
     return MISSING_PASSWORD.test(candidate instanceof Error ? candidate.message : String(candidate))
   })
 }

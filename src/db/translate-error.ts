@@ -175,7 +175,8 @@ function finalConnectionError(error: unknown): TaskstoreError | undefined {
 /**
  * The `ConfigError` for a login the server refused as configured: wrong
  * password (28P01), a role it does not know or does not let in (28000), a
- * database that does not exist (3D000), or no password where one is
+ * database that does not exist (3D000), a startup setting it does not know
+ * or will not take (FATAL 42704, 22023), or no password where one is
  * needed. Retrying cannot fix any of them. Null for any other error.
  */
 function refusedLogin(error: unknown): ConfigError | null {
@@ -192,6 +193,12 @@ function refusedLogin(error: unknown): ConfigError | null {
     case '28000':
       return new ConfigError(
         `The database refused the login (${said}): check the user name in the connection string, and that the server accepts it from this host (pg_hba.conf).`,
+        { cause },
+      )
+    case '42704':
+    case '22023':
+      return new ConfigError(
+        `The database refused a setting given when connecting (${said}): check the options parameter of the connection string (options=-c name=value) and the PGOPTIONS environment variable.`,
         { cause },
       )
     case '3D000':
