@@ -79,9 +79,12 @@ export function sanitizeError(error: unknown, disclosure: ErrorDisclosure, depth
   const source = error as Error & Record<string, unknown>
   // the package's own errors are built from sanitized text already
   const own = isTaskstoreError(error)
+  // a transaction rollback's detail (class 40: "Reason code: Canceled on commit attempt…", the deadlock's
+  // processes) says why, and holds no value of a row
+  const keepsDetail = typeof source.code === 'string' && source.code.startsWith('40')
   for (const key of Object.keys(error)) {
     if (key === 'cause' || key === 'errors') continue
-    if (!own && !disclosure.disclose && !NAMING_FIELDS.includes(key)) continue
+    if (!own && !disclosure.disclose && !NAMING_FIELDS.includes(key) && !(keepsDetail && key === 'detail')) continue
     copy[key] = disclosure.disclose ? scrubValue(source[key], key, disclosure, scrub, depth) : redactValue(source[key])
   }
   const message = own ? redact(error.message) : disclosure.disclose ? scrub(error.message) : safeMessage(error)

@@ -173,7 +173,9 @@ class GuardedDriver implements Driver {
     const written = this.#writtenFor.get(inner)
     this.#writtenFor.delete(inner)
     try {
-      await this.#guard(this.#inner.commitTransaction(inner))
+      await this.#lifecycle
+        .follow(this.#inner.commitTransaction(inner))
+        .catch((error: unknown) => Promise.reject(translateError(error, { at: 'commit' })))
     } finally {
       this.#inTransaction.delete(inner)
     }

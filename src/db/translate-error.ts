@@ -80,6 +80,16 @@ export interface AtStatement {
   readonly inTransaction?: boolean
 }
 
+/**
+ * The `COMMIT` of a transaction on the package's database: a serialization
+ * failure or deadlock found at commit says the whole transaction is to be
+ * run again, as one found at a statement in it does; any other error is
+ * translated as at {@link AtDriver}.
+ */
+export interface AtCommit {
+  readonly at: 'commit'
+}
+
 /** `checkHealth`'s `select 1`. */
 export interface AtHealthCheck {
   readonly at: 'health-check'
@@ -97,7 +107,7 @@ export interface AtMigration {
 }
 
 /** Where an error was caught, which decides what it becomes. */
-export type ErrorSite = AtPoolConnect | AtPoolWait | AtDriver | AtStatement | AtHealthCheck | AtMigration
+export type ErrorSite = AtPoolConnect | AtPoolWait | AtDriver | AtCommit | AtStatement | AtHealthCheck | AtMigration
 
 /**
  * Translates anything the driver or the database threw into the package's
@@ -117,7 +127,7 @@ export type ErrorSite = AtPoolConnect | AtPoolWait | AtDriver | AtStatement | At
  * if (failure.code === 'not_found') console.log(failure.message)
  * ```
  */
-export function translateError(error: unknown, site: AtPoolConnect | AtPoolWait | AtDriver): unknown
+export function translateError(error: unknown, site: AtPoolConnect | AtPoolWait | AtDriver | AtCommit): unknown
 export function translateError(error: unknown, site: AtStatement | AtHealthCheck | AtMigration): TaskstoreError
 export function translateError(error: unknown, site: ErrorSite): unknown {
   switch (site.at) {
@@ -129,6 +139,11 @@ export function translateError(error: unknown, site: ErrorSite): unknown {
         : error
     case 'driver':
       return connectionError(error)
+    case 'commit': {
+      const state = sqlStateOf(error)
+      const cancelled = state !== undefined && WHY_CANCELLED[state] !== undefined
+      return cancelled ? statementError(error, {}, true) : connectionError(error)
+    }
     case 'statement':
       return finalConnectionError(error) ?? statementError(error, site.context ?? {}, site.inTransaction ?? false)
     case 'health-check':
@@ -324,6 +339,12 @@ function statementError(error: unknown, context: StatementContext, inTransaction
   if (state === '42P01' || state === '3F000') {
     return new ConfigError(
       `taskstore's tables were not found (${detail}): run migrateToLatest(db) for this schema first`,
+      { cause },
+    )
+  }
+  if (state === '25P02') {
+    return new DatabaseUnavailableError(
+      `The transaction was aborted by an earlier failed statement in it (${detail}). Nothing more can run in it: let it end (it rolls back) and run the whole transaction again, or roll back to a savepoint taken before the failure.`,
       { cause },
     )
   }

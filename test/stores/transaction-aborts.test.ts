@@ -1,6 +1,13 @@
 import { type Kysely, sql } from 'kysely'
 import { expect, test } from 'vitest'
-import { createDatabase, createTaskStore, type Database, DatabaseUnavailableError } from '../../src/index.js'
+import {
+  ConflictError,
+  createDatabase,
+  createTaskStore,
+  createUserStore,
+  type Database,
+  DatabaseUnavailableError,
+} from '../../src/index.js'
 import { describeEachBackend } from '../support/backends.js'
 import { storeFixture } from '../support/fixtures.js'
 
@@ -77,6 +84,62 @@ describeEachBackend(
       expect((error as Error).message).toMatch(IN_TRANSACTION)
       expect((error as Error).message).not.toMatch(SAFE_TO_RETRY_CALL)
       expect((await tasks.getTask(alice.id, task.id)).title).toBe('changed outside')
+    })
+
+    test('after a call the database refused, the next call in the transaction says the transaction is aborted', async () => {
+      const { db, alice } = await storeFixture(context().db)
+      const error = await db
+        .transaction()
+        .execute(async (trx) => {
+          const users = createUserStore(trx)
+          const conflict = await users.createUser({ email: 'ALICE@example.com' }).catch((caught: unknown) => caught)
+          expect(conflict).toBeInstanceOf(ConflictError)
+          await createTaskStore(trx).createTask(alice.id, { title: 'after the conflict' })
+        })
+        .catch((caught: unknown) => caught)
+      expect(error).toBeInstanceOf(DatabaseUnavailableError)
+      expect((error as Error).message).toMatch(
+        /aborted by an earlier failed statement.*run the whole transaction again/,
+      )
+      expect((await createTaskStore(db).countTasks(alice.id)).total).toBe(0)
+    })
+
+    test('a serialization failure found at COMMIT says the same, not a bare driver error', async () => {
+      const { db, tasks, alice } = await storeFixture(context().db)
+      const [a, b] = [
+        await tasks.createTask(alice.id, { title: 'a' }),
+        await tasks.createTask(alice.id, { title: 'b' }),
+      ]
+      const bothRead = [deferred(), deferred()]
+      const bothWrote = [deferred(), deferred()]
+      const firstCommitted = deferred()
+      const callbacksDone = [false, false]
+      // Write skew: each reads one task and changes the other; the second to commit cannot be serialized.
+      const skew = (read: number, write: number, mine: number) =>
+        db
+          .transaction()
+          .setIsolationLevel('serializable')
+          .execute(async (trx) => {
+            const store = createTaskStore(trx)
+            await store.getTask(alice.id, read)
+            bothRead[mine]!.resolve()
+            await bothRead[1 - mine]!.promise
+            await store.updateTask(alice.id, write, { priority: mine + 1 })
+            bothWrote[mine]!.resolve()
+            await bothWrote[1 - mine]!.promise
+            if (mine === 1) await firstCommitted.promise
+            callbacksDone[mine] = true
+          })
+      const first = skew(a.id, b.id, 0).finally(() => firstCommitted.resolve())
+      const outcomes = await Promise.allSettled([first, skew(b.id, a.id, 1)])
+      expect(outcomes[0]!.status).toBe('fulfilled')
+      const error = (outcomes[1] as PromiseRejectedResult).reason
+      // every statement of the second succeeded: it failed at its COMMIT
+      expect(callbacksDone).toEqual([true, true])
+      expect(error).toBeInstanceOf(DatabaseUnavailableError)
+      expect(error.message).toMatch(/serialization failure/)
+      expect(error.message).toMatch(IN_TRANSACTION)
+      expect((await tasks.getTask(alice.id, a.id)).priority).toBe(a.priority)
     })
   },
   { only: ['postgres', 'pgbouncer', 'neon'] },
