@@ -13,7 +13,7 @@ import type {
 import { isTransientConnectionFailure } from './connection-failure.js'
 import { closedDatabaseError, type DatabaseLifecycle } from './database-lifecycle.js'
 import { acquireWithRetry, type RetryOptions } from './retry-policy.js'
-import { translateError } from './translate-error.js'
+import { type AtCommit, type AtDriver, translateError } from './translate-error.js'
 import { type CommitListener, writeMarkOf } from './write-marks.js'
 
 function rethrowTranslated(error: unknown): never {
@@ -155,9 +155,9 @@ class GuardedDriver implements Driver {
     this.#inner.releaseConnection(connection).catch(() => {})
   }
 
-  // Follows a driver operation until the database closes, and translates its errors.
-  #guard<T>(operation: Promise<T>): Promise<T> {
-    return this.#lifecycle.follow(operation).catch(rethrowTranslated)
+  // Follows a driver operation until the database closes, and translates its errors as caught at `site`.
+  #guard<T>(operation: Promise<T>, site: AtDriver | AtCommit = { at: 'driver' }): Promise<T> {
+    return this.#lifecycle.follow(operation).catch((error: unknown) => Promise.reject(translateError(error, site)))
   }
 
   async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
@@ -173,9 +173,7 @@ class GuardedDriver implements Driver {
     const written = this.#writtenFor.get(inner)
     this.#writtenFor.delete(inner)
     try {
-      await this.#lifecycle
-        .follow(this.#inner.commitTransaction(inner))
-        .catch((error: unknown) => Promise.reject(translateError(error, { at: 'commit' })))
+      await this.#guard(this.#inner.commitTransaction(inner), { at: 'commit' })
     } finally {
       this.#inTransaction.delete(inner)
     }

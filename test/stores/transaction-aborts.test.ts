@@ -7,6 +7,9 @@ import {
   createUserStore,
   type Database,
   DatabaseUnavailableError,
+  ForbiddenError,
+  NotFoundError,
+  ValidationError,
 } from '../../src/index.js'
 import { describeEachBackend } from '../support/backends.js'
 import { storeFixture } from '../support/fixtures.js'
@@ -87,11 +90,18 @@ describeEachBackend(
     })
 
     test('after a call the database refused, the next call in the transaction says the transaction is aborted', async () => {
-      const { db, alice } = await storeFixture(context().db)
+      const { db, alice, bob } = await storeFixture(context().db)
+      const bobsTask = await createTaskStore(db).createTask(bob.id, { title: "Bob's" })
       const error = await db
         .transaction()
         .execute(async (trx) => {
           const users = createUserStore(trx)
+          const tasks = createTaskStore(trx)
+          // refused before anything is sent, or by the ownership check: the transaction stays usable
+          await expect(tasks.createTask(alice.id, { title: '   ' })).rejects.toBeInstanceOf(ValidationError)
+          await expect(tasks.getTask(alice.id, bobsTask.id)).rejects.toBeInstanceOf(ForbiddenError)
+          await expect(tasks.toggleComplete(alice.id, 2_000_000_000)).rejects.toBeInstanceOf(NotFoundError)
+          expect((await tasks.createTask(alice.id, { title: 'still usable' })).title).toBe('still usable')
           const conflict = await users.createUser({ email: 'ALICE@example.com' }).catch((caught: unknown) => caught)
           expect(conflict).toBeInstanceOf(ConflictError)
           await createTaskStore(trx).createTask(alice.id, { title: 'after the conflict' })
