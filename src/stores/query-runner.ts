@@ -7,6 +7,7 @@ import { type StatementContext, translateError } from '../db/translate-error.js'
 import { markWrite } from '../db/write-marks.js'
 import { type QueryObservation, QueryTracer } from '../tracing/tracing.js'
 import { TemplateCache } from './query-template.js'
+import { readRowTimes } from './row-times.js'
 
 /**
  * What a store statement is, for routing: a read of one user's data (or of
@@ -79,6 +80,8 @@ export class QueryRunner {
         // inside a transaction: its commit records the tokens of the users written for
         if (route && 'write' in route && this.#db.isTransaction) markWrite(query, route.write)
         result = await this.#db.executeQuery<Row>(query)
+        // a host's own pool may have parsers of its own for timestamptz
+        readRowTimes(result.rows as Record<string, unknown>[])
       }
       observation?.end()
       return result
