@@ -1,4 +1,4 @@
-import type { Generated, Kysely, Transaction } from 'kysely'
+import { CamelCasePlugin, type Generated, type Kysely, ParseJSONResultsPlugin, type Transaction } from 'kysely'
 import { expect, test } from 'vitest'
 import { createTaskStore, createUserStore, type Database, migrationStatus } from '../src/index.js'
 import { describeEachBackend } from './support/backends.js'
@@ -57,6 +57,26 @@ describeEachBackend(
       expect(await db.selectFrom('projects').selectAll().execute()).toEqual([])
       expect(await createTaskStore(db).countTasks(owner.id)).toEqual({ total: 0, completed: 0, pending: 0 })
       expect(await createTaskStore(db).getTasks(owner.id)).toEqual({ items: [], nextCursor: null })
+    })
+
+    test("the host's plugins apply to its own queries, not to the stores' SQL and rows", async () => {
+      const db = context().db.withPlugin(new ParseJSONResultsPlugin()).withPlugin(new CamelCasePlugin())
+      const owner = await createUserStore(db, { scrypt: TEST_SCRYPT }).createUser({
+        email: 'plugins@example.com',
+        name: '{"admin":true}',
+      })
+      expect(owner.name).toBe('{"admin":true}')
+      const tasks = createTaskStore(db)
+      const task = await tasks.createTask(owner.id, { title: '[1, 2]', description: '{"x":1}' })
+      expect(task).toMatchObject({ title: '[1, 2]', description: '{"x":1}' })
+      const inTransaction = await db
+        .transaction()
+        .execute((trx) => createTaskStore(trx).updateTask(owner.id, task.id, { title: '["done"]' }))
+      expect(inTransaction.title).toBe('["done"]')
+      expect((await tasks.getTasks(owner.id)).items.map(({ title }) => title)).toEqual(['["done"]'])
+      // the host's own query still goes through both plugins
+      const rows = await db.selectFrom('tasks').select('title as titleJson').execute()
+      expect(rows).toEqual([{ titleJson: ['done'] }])
     })
   },
   { only: ['memory', 'embedded', 'postgres', 'pgbouncer', 'neon'] },

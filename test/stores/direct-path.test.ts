@@ -1,6 +1,7 @@
 import { CamelCasePlugin, sql } from 'kysely'
 import { expect, test } from 'vitest'
 import { attachmentsOf } from '../../src/db/database-attachments.js'
+import { asTaskstoreDatabase } from '../../src/db/taskstore-database.js'
 import {
   createDatabase,
   createTaskStore,
@@ -52,13 +53,15 @@ describeEachBackend(
       expect(await open()).toBe(0)
     })
 
-    test('a transaction and a database with a plugin of the host go through Kysely instead', async () => {
+    test('a transaction goes through Kysely instead; a database with a plugin of the host keeps the path, without the plugin', async () => {
       const { db, tasks, alice } = await storeFixture(context().db)
       await db.transaction().execute(async (trx) => {
         expect(attachmentsOf(trx).direct).toBeUndefined()
         await createTaskStore(trx).createTask(alice.id, { title: 'in a transaction' })
       })
-      expect(attachmentsOf(db.withPlugin(new CamelCasePlugin())).direct).toBeUndefined()
+      const withPlugin = db.withPlugin(new CamelCasePlugin())
+      expect(attachmentsOf(withPlugin).direct).toBeUndefined()
+      expect(attachmentsOf(asTaskstoreDatabase(withPlugin)).direct).toBe(attachmentsOf(db).direct)
       expect((await tasks.countTasks(alice.id)).total).toBe(1)
     })
 
