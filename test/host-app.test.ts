@@ -1,6 +1,13 @@
 import { CamelCasePlugin, type Generated, type Kysely, ParseJSONResultsPlugin, type Transaction } from 'kysely'
 import { expect, test } from 'vitest'
-import { createTaskStore, createUserStore, type Database, migrationStatus } from '../src/index.js'
+import {
+  ConfigError,
+  createTaskStore,
+  createUserStore,
+  type Database,
+  migrationStatus,
+  type TaskStore,
+} from '../src/index.js'
 import { describeEachBackend } from './support/backends.js'
 import { TEST_SCRYPT } from './support/fixtures.js'
 
@@ -77,6 +84,27 @@ describeEachBackend(
       // the host's own query still goes through both plugins
       const rows = await db.selectFrom('tasks').select('title as titleJson').execute()
       expect(rows).toEqual([{ titleJson: ['done'] }])
+    })
+
+    test('a store kept past its transaction is a ConfigError that says so, and writes nothing', async () => {
+      const db = context().db
+      const owner = await createUserStore(db, { scrypt: TEST_SCRYPT }).createUser({ email: 'kept@example.com' })
+      let committed: TaskStore | undefined
+      await db.transaction().execute(async (trx) => {
+        committed = createTaskStore(trx)
+      })
+      const controlled = await db.startTransaction().execute()
+      const rolledBack = createTaskStore(controlled)
+      await controlled.rollback().execute()
+      for (const [store, ended] of [
+        [committed!, 'committed'],
+        [rolledBack, 'rolled back'],
+      ] as const) {
+        const failure = await store.createTask(owner.id, { title: 'too late' }).catch((error: unknown) => error)
+        expect(failure).toBeInstanceOf(ConfigError)
+        expect((failure as ConfigError).message).toContain(`Transaction is already ${ended}: this store was made on`)
+      }
+      expect(await createTaskStore(db).countTasks(owner.id)).toEqual({ total: 0, completed: 0, pending: 0 })
     })
   },
   { only: ['memory', 'embedded', 'postgres', 'pgbouncer', 'neon'] },

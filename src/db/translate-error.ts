@@ -145,7 +145,11 @@ export function translateError(error: unknown, site: ErrorSite): unknown {
       return cancelled ? statementError(error, {}, true) : connectionError(error)
     }
     case 'statement':
-      return finalConnectionError(error) ?? statementError(error, site.context ?? {}, site.inTransaction ?? false)
+      return (
+        finalConnectionError(error) ??
+        endedTransactionError(error) ??
+        statementError(error, site.context ?? {}, site.inTransaction ?? false)
+      )
     case 'health-check':
       return (
         finalConnectionError(error) ??
@@ -227,6 +231,22 @@ function refusedLogin(error: unknown): ConfigError | null {
         { cause },
       )
   }
+}
+
+// Kysely's own errors for a transaction used after its commit or rollback
+const ENDED_TRANSACTION = /^Transaction is already (committed|rolled back)$/
+
+/**
+ * The `ConfigError` for a store used on a transaction that has ended: the
+ * host's code holds the store past the transaction, and no retry helps.
+ * Null for any other error.
+ */
+function endedTransactionError(error: unknown): ConfigError | null {
+  if (!(error instanceof Error) || !ENDED_TRANSACTION.test(error.message)) return null
+  return new ConfigError(
+    `${error.message}: this store was made on a transaction that has ended. Make a store inside the transaction and use it only there, or make it on the database.`,
+    { cause: error },
+  )
 }
 
 /** The `ConfigError` for a `statement_timeout` startup parameter a pooler refused, or null for any other error. */
