@@ -1,7 +1,18 @@
 import { randomBytes } from 'node:crypto'
 import { inspect } from 'node:util'
 import type { PGlite } from '@electric-sql/pglite'
-import { type Kysely, PGliteDialect, sql } from 'kysely'
+import {
+  DummyDriver,
+  Kysely,
+  MysqlAdapter,
+  MysqlIntrospector,
+  MysqlQueryCompiler,
+  PGliteDialect,
+  SqliteAdapter,
+  SqliteIntrospector,
+  SqliteQueryCompiler,
+  sql,
+} from 'kysely'
 import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from 'vitest'
 import { MIGRATIONS } from '../migrations/index.js'
 import {
@@ -9,6 +20,7 @@ import {
   checkHealth,
   createDatabase,
   createTaskStore,
+  createUserStore,
   type Database,
   type DatabaseOptions,
   DatabaseUnavailableError,
@@ -80,6 +92,38 @@ function expectNoSecret(value: unknown): void {
 }
 
 describe('createDatabase configuration', () => {
+  test.each([
+    ['MySQL', MysqlAdapter, MysqlIntrospector, MysqlQueryCompiler],
+    ['SQLite', SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler],
+  ])(
+    'a %s dialect is a ConfigError naming its adapter, before any SQL is sent',
+    async (_, Adapter, Introspector, Compiler) => {
+      const executed: string[] = []
+      const driver = new DummyDriver()
+      driver.acquireConnection = async () => ({
+        executeQuery: async (query) => {
+          executed.push(query.sql)
+          return { rows: [] }
+        },
+        streamQuery: () => {
+          throw new Error('not streamed')
+        },
+      })
+      const dialect = {
+        createAdapter: () => new Adapter(),
+        createDriver: () => driver,
+        createIntrospector: (db: Kysely<any>) => new Introspector(db),
+        createQueryCompiler: () => new Compiler(),
+      }
+      for (const db of [new Kysely<Database>({ dialect }), createDatabase({ dialect })]) {
+        expect(() => createTaskStore(db)).toThrow(ConfigError)
+        expect(() => createUserStore(db)).toThrow(`dialect (${Adapter.name}) writes SQL for another database`)
+        await expect(migrateToLatest(db)).rejects.toThrow(ConfigError)
+      }
+      expect(executed).toEqual([])
+    },
+  )
+
   test('without a connection string or DATABASE_URL it throws a ConfigError that names DATABASE_URL', () => {
     vi.stubEnv('DATABASE_URL', undefined)
     const error = (() => {

@@ -1,4 +1,5 @@
 import type { DialectAdapter, Kysely } from 'kysely'
+import { ConfigError } from '../errors/index.js'
 
 /**
  * What a database does as Postgres does. A dialect whose database lacks a
@@ -43,9 +44,25 @@ export const POSTGRES_CAPABILITIES: DatabaseCapabilities = {
 /** The adapter property a dialect sets to its {@link DatabaseCapabilities}. */
 export const DATABASE_CAPABILITIES = Symbol.for('taskstore.databaseCapabilities')
 
+// By adapter, which a database, its copies and its transactions share.
+const SPEAKS_POSTGRES = new WeakMap<object, boolean>()
+
+/** True when `db` compiles SQL as Postgres reads it: double-quoted names, `$1` parameters. */
+function speaksPostgres(db: Kysely<any>): boolean {
+  const { adapter } = db.getExecutor()
+  let speaks = SPEAKS_POSTGRES.get(adapter)
+  if (speaks === undefined) {
+    const { sql } = db.selectFrom('taskstore_dialect_probe').select('probe').where('probe', '=', 0).compile()
+    speaks = sql.includes('"probe"') && sql.endsWith('= $1')
+    SPEAKS_POSTGRES.set(adapter, speaks)
+  }
+  return speaks
+}
+
 /**
  * The capabilities of the database `db` runs on, as its dialect's adapter declares them.
  *
+ * @throws {ConfigError} when `db`'s dialect writes SQL for another database than Postgres (MySQL, SQLite, …).
  * @example
  * ```ts
  * if (!capabilitiesOf(db).triggers) console.log('updated_at is set by the stores')
@@ -53,5 +70,10 @@ export const DATABASE_CAPABILITIES = Symbol.for('taskstore.databaseCapabilities'
  */
 export function capabilitiesOf(db: Kysely<any>): DatabaseCapabilities {
   const adapter: DialectAdapter & { readonly [DATABASE_CAPABILITIES]?: DatabaseCapabilities } = db.getExecutor().adapter
+  if (!speaksPostgres(db)) {
+    throw new ConfigError(
+      `taskstore runs on PostgreSQL (a server, Neon, PGlite or pg-mem), and this Kysely instance's dialect (${adapter.constructor.name}) writes SQL for another database: give it a PostgreSQL dialect.`,
+    )
+  }
   return adapter[DATABASE_CAPABILITIES] ?? POSTGRES_CAPABILITIES
 }
