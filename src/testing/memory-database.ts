@@ -25,6 +25,9 @@ export interface MemoryDatabaseOptions extends Pick<DatabaseOptions, 'log' | 'lo
  * - No triggers: a raw SQL UPDATE does not move `updated_at` (the stores set it themselves).
  * - Constraint errors carry no SQLSTATE; the stores validate input first, so they still throw the same errors.
  * - `varchar(n)` counts UTF-16 units: a user id of 19 emoji (38 units) is refused there, though Postgres takes 36.
+ * - Text is ordered by UTF-16 units, not code points: under `sort: 'title'`, a title starting with a character
+ *   past U+FFFF (an emoji) comes before one starting with U+E000–U+FFFF (a fullwidth letter, `ﬁ`), where Postgres
+ *   puts it after.
  *
  * @throws {ConfigError} when `schema` is not a plain lower-case identifier.
  * @example
@@ -115,8 +118,9 @@ function newMemoryDb(pgMem: typeof import('pg-mem'), clock: () => Date | null): 
 
 // Postgres lowers each character on its own; String#toLowerCase looks at the
 // neighbours (a final Σ becomes ς), so a piece of a title would not match it.
+// It also lowers İ to i and a combining dot, where a C.UTF-8 server's lower() gives i.
 function lowerEach(text: string): string {
   let lowered = ''
-  for (const char of text) lowered += char.toLowerCase()
+  for (const char of text) lowered += char === 'İ' ? 'i' : char.toLowerCase()
   return lowered
 }

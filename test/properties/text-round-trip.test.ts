@@ -87,6 +87,18 @@ describeEachBackend('text values', (context) => {
     expect((await tasks.getTasks(owner.id, { search: 'οσ' })).items.map((item) => item.id)).toEqual([road.id])
   })
 
+  test('a search for istanbul finds İstanbul, and one for İSTANBUL finds istanbul, as lower() does on a C.UTF-8 server', async () => {
+    const { db } = context()
+    const owner = await createUserStore(db, { scrypt: TEST_SCRYPT }).createUser({ email: 'ada@example.com' })
+    const tasks = createTaskStore(db)
+    const dotted = await tasks.createTask(owner.id, { title: 'İstanbul' })
+    const plain = await tasks.createTask(owner.id, { title: 'istanbul' })
+    for (const search of ['istanbul', 'İSTANBUL', 'İ']) {
+      const found = await tasks.getTasks(owner.id, { search, sort: 'title', order: 'asc' })
+      expect(found.items.map((item) => item.id)).toEqual([plain.id, dotted.id])
+    }
+  })
+
   test(
     'every title, description, name, email and search term round-trips exactly',
     async () => {
