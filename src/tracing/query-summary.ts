@@ -12,14 +12,20 @@ const IDENTIFIER = String.raw`(?:"(?:[^"]|"")+"|[A-Za-z_][\w$]*)`
 const TABLE = String.raw`(${IDENTIFIER}(?:\s*\.\s*${IDENTIFIER})?)`
 /** A data-changing statement names its table right after its keywords. */
 const WRITE = new RegExp(String.raw`\b(insert\s+into|update|delete\s+from|merge\s+into)\s+${TABLE}`, 'gi')
-const READ = new RegExp(String.raw`\bselect\b[\s\S]*?\bfrom\s+${TABLE}`, 'i')
+const SELECT = /\bselect\b/i
+/** Each table a statement reads from, in the order it names them. */
+const READ_FROM = new RegExp(String.raw`\bfrom\s+${TABLE}`, 'gi')
+/** The name of each common table expression: `with "hits" as (`, `, "window" as materialized (`. */
+const CTE = new RegExp(String.raw`(${IDENTIFIER})\s+as\s+(?:not\s+)?(?:materialized\s+)?\(`, 'gi')
 /** Words that follow UPDATE without naming a table: `for update skip locked`, `do update set`, `for update of`. */
 const NOT_A_TABLE = new Set(['set', 'skip', 'nowait', 'of'])
 
 /**
  * Summarises a statement the stores or the migrator send, from its SQL text
  * alone (never its parameters): the outermost statement, not its common
- * table expressions or subqueries, and for a read the first table it reads.
+ * table expressions or subqueries, and for a read the first table it reads,
+ * looking into a subquery or a common table expression when the outermost
+ * select reads one of those.
  *
  * @example
  * ```ts
@@ -35,16 +41,32 @@ export function summarizeQuery(sql: string): QuerySummary {
     const operation = match[1]!.split(/\s+/)[0]!.toUpperCase()
     return { operation, collection, summary: `${operation} ${collection}` }
   }
-  const read = READ.exec(outer)
-  if (read) {
-    const collection = tableName(read[1]!)
-    return { operation: 'SELECT', collection, summary: `SELECT ${collection}` }
+  if (SELECT.test(outer)) {
+    const collection = firstTableRead(outer, sql)
+    if (collection) return { operation: 'SELECT', collection, summary: `SELECT ${collection}` }
   }
   const operation = /^\s*(\w+)/.exec(outer)?.[1]?.toUpperCase() ?? 'QUERY'
   return { operation, summary: operation }
 }
 
-/** The statement with string literals and everything inside parentheses blanked out. */
+/** The first table `outer` reads, or failing that the first `sql` reads anywhere; never a common table expression. */
+function firstTableRead(outer: string, sql: string): string | undefined {
+  const text = withoutLiterals(sql)
+  const expressions = new Set([...text.matchAll(CTE)].map((match) => tableName(match[1]!)))
+  for (const source of [outer, text]) {
+    for (const match of source.matchAll(READ_FROM)) {
+      const table = tableName(match[1]!)
+      if (!expressions.has(table)) return table
+    }
+  }
+  return undefined
+}
+
+function withoutLiterals(sql: string): string {
+  return sql.replace(/'(?:[^']|'')*'/g, ' ')
+}
+
+/** The statement with string literals blanked out and everything inside parentheses left as `()`. */
 function outermost(sql: string): string {
   let depth = 0
   let text = ''
@@ -57,7 +79,7 @@ function outermost(sql: string): string {
       if (char === '(') depth++
       else if (char === ')') {
         depth = Math.max(0, depth - 1)
-        if (depth === 0) text += ' '
+        if (depth === 0) text += ' () '
       } else if (depth === 0) text += char
     }
   }

@@ -4,7 +4,7 @@ import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics'
 import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace'
 import { type Kysely, sql } from 'kysely'
 import { afterAll, beforeAll, expect, test } from 'vitest'
-import { createTaskStore, createUserStore, migrateToLatest } from '../../src/index.js'
+import { createTaskStore, createUserStore, migrateToLatest, type TaskQuery } from '../../src/index.js'
 import { runMigrations } from '../../src/migrator.js'
 import { describeEachBackend, uniqueSchema } from '../support/backends.js'
 import { expectCode, TEST_SCRYPT } from '../support/fixtures.js'
@@ -94,6 +94,30 @@ describeEachBackend('tracing', (context) => {
     expect(toggle!.name).toBe('UPDATE tasks')
     expect(list!.name).toBe('SELECT tasks')
     expect(count!.name).toBe(backend === 'memory' ? 'SELECT tasks' : 'SELECT task_count_deltas')
+  })
+
+  test('every listing shape is a SELECT of tasks, whatever subqueries and common table expressions it reads through', async () => {
+    const { users, tasks } = stores()
+    const user = await users.createUser({ email: 'shapes@example.com' })
+    await tasks.createTask(user.id, { title: 'Traced shape', completed: true })
+    const queries: TaskQuery[] = [
+      {},
+      { search: 'traced' },
+      { search: 'traced', completed: true },
+      { sort: 'completedAt' },
+      { sort: 'completedAt', order: 'asc', completed: true },
+      { completed: true },
+      { priority: 3, sort: 'title' },
+      { completed: false, priority: 5, sort: 'completedAt' },
+    ]
+    const names: string[] = []
+    for (const query of queries) {
+      await startRecording()
+      await tasks.getTasks(user.id, query)
+      names.push(...childrenOf(await callSpan('getTasks')).map((span) => span.name))
+    }
+    expect(names.length).toBeGreaterThanOrEqual(queries.length)
+    expect(new Set(names)).toEqual(new Set(['SELECT tasks']))
   })
 
   test('a failed call and its failed query are marked as errors with the error class and the SQLSTATE', async () => {
