@@ -64,6 +64,8 @@ interface ReplicaState {
   skipUntil: number
   lagMs: number
   polling: Promise<void> | undefined
+  /** When the poll in flight was sent. */
+  polledAt: number
 }
 
 /**
@@ -75,7 +77,9 @@ interface ReplicaState {
  * write's path); a read for that user goes to the primary until that
  * position is known, then to a replica once the replica has replayed that
  * far, waiting up to `replicaWaitMs` for it, else to the primary. A replica that fails or lags more than `maxReplicaLagMs`
- * is passed over for a second, without an error to the caller.
+ * is passed over for a second, without an error to the caller. No read waits on a replica that stopped answering (a
+ * paused machine, a lost network): a look at its position counts for no more than `replicaWaitMs`, and a read it has
+ * not answered within `maxReplicaLagMs` (at least a second) goes to the primary.
  */
 export class ReplicaRouter {
   readonly #settings: ReplicaRouterSettings
@@ -98,6 +102,7 @@ export class ReplicaRouter {
       skipUntil: 0,
       lagMs: 0,
       polling: undefined,
+      polledAt: 0,
     }))
   }
 
@@ -216,15 +221,15 @@ export class ReplicaRouter {
       const replica = this.#readyReplica(needed) ?? (await this.#replicaFor(needed))
       if (replica) {
         const seen = replica.replayed
-        try {
-          const result = await replica.endpoint.query<Row>(sql, parameters, statement)
+        const answer = replica.endpoint.query<Row>(sql, parameters, statement)
+        const result = await resultWithin(answer, this.#answerWithinMs)
+        if (result !== undefined) {
           this.#tokens.raise(key, seen)
           onReplica?.(replica.endpoint)
           return result
-        } catch {
-          // a replica that fails is passed over for now; the primary answers instead
-          replica.skipUntil = Date.now() + RETRY_AFTER_MS
         }
+        // a replica that fails, or answers later than it may lag, is passed over for now; the primary answers instead
+        replica.skipUntil = Date.now() + RETRY_AFTER_MS
       }
     }
     const result = await this.#settings.primary<Row>(sql, parameters, statement)
@@ -237,14 +242,20 @@ export class ReplicaRouter {
   async health(primaryOk: boolean): Promise<NodeHealth[]> {
     const nodes: NodeHealth[] = [{ role: 'primary', host: this.#settings.primaryLabel, ok: primaryOk }]
     for (const replica of this.#replicas) {
-      const ok = await this.#poll(replica, true).then(
-        () => replica.skipUntil <= Date.now(),
-        () => false,
+      const looked = await resultWithin(
+        this.#poll(replica, true).then(() => true),
+        this.#answerWithinMs,
       )
+      const ok = looked === true && replica.skipUntil <= Date.now()
       const reached = ok || (replica.checkedAt > 0 && replica.lagMs > this.#settings.maxReplicaLagMs)
       nodes.push({ role: 'replica', host: replica.endpoint.label, ok, ...(reached ? { lagMs: replica.lagMs } : {}) })
     }
     return nodes
+  }
+
+  /** How long a replica may take to answer before it counts as lagging: `maxReplicaLagMs`, and at least a second. */
+  get #answerWithinMs(): number {
+    return Math.max(this.#settings.maxReplicaLagMs, RETRY_AFTER_MS)
   }
 
   /** The position a read-your-writes read for `key` needs; UNKNOWN while one of its writes is on its way. */
@@ -279,30 +290,42 @@ export class ReplicaRouter {
   /** A replica that has replayed `needed` (waiting up to replicaWaitMs for one), or undefined. */
   async #replicaFor(needed: WalPosition): Promise<ReplicaState | undefined> {
     const now = Date.now()
+    const deadline = now + this.#settings.replicaWaitMs
     const usable: ReplicaState[] = []
     for (let i = 0; i < this.#replicas.length; i++) {
       const replica = this.#replicas[(this.#next + i) % this.#replicas.length]!
-      if (replica.skipUntil <= now) usable.push(replica)
+      // a replica still silent on a look sent longer ago than a read may wait has stopped answering for now
+      const silent = replica.polling !== undefined && now - replica.polledAt > this.#settings.replicaWaitMs
+      if (replica.skipUntil <= now && !silent) usable.push(replica)
     }
     this.#next = (this.#next + 1) % this.#replicas.length
     for (const replica of usable) {
-      if (now - replica.checkedAt > REFRESH_MS) await this.#poll(replica).catch(() => {})
-      if (replica.skipUntil <= Date.now() && replica.replayed >= needed) return replica
+      const known = now - replica.checkedAt <= REFRESH_MS || (await this.#pollUntil(replica, deadline))
+      if (known && replica.skipUntil <= Date.now() && replica.replayed >= needed) return replica
     }
     const candidate = usable.find((replica) => replica.skipUntil <= Date.now())
     if (!candidate) return undefined
-    const deadline = now + this.#settings.replicaWaitMs
     while (Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, Math.min(POLL_MS, deadline - Date.now())))
-      await this.#poll(candidate).catch(() => {})
-      if (candidate.skipUntil > Date.now()) return undefined
+      if (!(await this.#pollUntil(candidate, deadline)) || candidate.skipUntil > Date.now()) return undefined
       if (candidate.replayed >= needed) return candidate
     }
     return undefined
   }
 
+  /** Looks at a replica's position, waiting no later than `deadline`; false when it has not answered by then. */
+  async #pollUntil(replica: ReplicaState, deadline: number): Promise<boolean> {
+    return (
+      (await resultWithin(
+        this.#poll(replica).then(() => true),
+        Math.max(0, deadline - Date.now()),
+      )) === true
+    )
+  }
+
   /** Reads a replica's replay position and lag; one poll at a time per replica. */
   #poll(replica: ReplicaState, rethrow = false): Promise<void> {
+    if (replica.polling === undefined) replica.polledAt = Date.now()
     replica.polling ??= (async () => {
       try {
         const { rows } = await replica.endpoint.query<{ lsn: string | null; lag_ms?: number | null }>(
@@ -327,6 +350,27 @@ export class ReplicaRouter {
     })()
     return rethrow ? replica.polling : replica.polling.catch(() => {})
   }
+}
+
+/**
+ * What `work` resolves to if it does so within `ms`; undefined if it fails,
+ * or is still running then (what it does later is ignored).
+ */
+function resultWithin<T>(work: Promise<T>, ms: number): Promise<T | undefined> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(undefined), ms)
+    timer.unref?.()
+    work.then(
+      (value) => {
+        clearTimeout(timer)
+        resolve(value)
+      },
+      () => {
+        clearTimeout(timer)
+        resolve(undefined)
+      },
+    )
+  })
 }
 
 export { ANY_USER }

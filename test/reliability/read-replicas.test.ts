@@ -1,3 +1,6 @@
+import { execFileSync } from 'node:child_process'
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { context as otelContext, SpanKind, trace } from '@opentelemetry/api'
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace'
@@ -278,6 +281,55 @@ test.skipIf(skip !== null)(
     expect(planned.false).toEqual({ calls: reads, plans: reads })
     expect(planned.true!.calls).toBe(reads)
     expect(planned.true!.plans).toBeLessThanOrEqual(6)
+  },
+  60_000,
+)
+
+/** Stops (SIGSTOP) or resumes (SIGCONT) every process of a node's server: a paused machine, as the client sees it. */
+async function signalServer(dataDir: string, signal: 'SIGSTOP' | 'SIGCONT'): Promise<void> {
+  const postmaster = Number((await readFile(join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0])
+  const children = execFileSync('pgrep', ['-P', String(postmaster)], { encoding: 'utf8' })
+    .split('\n')
+    .filter(Boolean)
+  for (const pid of [postmaster, ...children.map(Number)]) process.kill(pid, signal)
+}
+
+test.skipIf(skip !== null)(
+  `${because}a replica that stops answering mid-session delays no read past a second: the primary serves them`,
+  async () => {
+    const db = open({ maxReplicaLagMs: 1_000 })
+    const tasks = createTaskStore(db)
+    const owner = userIds[5]!
+    await tasks.createTask(owner, { title: 'served while the replica is paused' })
+    await pair.waitForReplay()
+    // warm: the replica serves this user's reads before it stops
+    await Promise.all(Array.from({ length: 8 }, () => tasks.countTasks(owner)))
+    await signalServer(pair.standby.dataDir, 'SIGSTOP')
+    // should a read hang after all, the replica resumes, so the test fails on its timings instead of hanging
+    const resume = setTimeout(() => void signalServer(pair.standby.dataDir, 'SIGCONT'), 20_000)
+    try {
+      const started = performance.now()
+      const reads = await Promise.all(
+        Array.from({ length: 12 }, async (_, k) => {
+          await new Promise((resolve) => setTimeout(resolve, k * 150))
+          const begun = performance.now()
+          const page = await tasks.getTasks(owner)
+          return { ms: performance.now() - begun, titles: page.items.map((task) => task.title) }
+        }),
+      )
+      const health = await checkHealth(db)
+      console.info(
+        `paused replica: reads took ${reads.map((read) => Math.round(read.ms)).join(', ')} ms; all done in ${Math.round(performance.now() - started)} ms`,
+      )
+      for (const read of reads) {
+        expect(read.titles).toContain('served while the replica is paused')
+        expect(read.ms).toBeLessThan(2_500)
+      }
+      expect(health.nodes?.find((node) => node.role === 'replica')?.ok).toBe(false)
+    } finally {
+      clearTimeout(resume)
+      await signalServer(pair.standby.dataDir, 'SIGCONT')
+    }
   },
   60_000,
 )
