@@ -33,6 +33,8 @@ const PRUNE_AFTER = 10_000
 export class ReadTokens {
   readonly #tokens = new Map<string, WalPosition>()
   #latest: WalPosition = 0n
+  // The newest position a read of any user's data saw on the primary.
+  #anySeen: WalPosition = 0n
   readonly #recent: Array<{ position: WalPosition; at: number }> = []
 
   /** The newest position any write through this database is known to have reached. */
@@ -42,12 +44,16 @@ export class ReadTokens {
 
   /** The position a read for `key` must see. */
   required(key: ReadKey): WalPosition {
-    return key === ANY_USER ? this.#latest : (this.#tokens.get(key) ?? 0n)
+    if (key === ANY_USER) return this.#latest > this.#anySeen ? this.#latest : this.#anySeen
+    return this.#tokens.get(key) ?? 0n
   }
 
   /** Raises `key`'s token to `position` (it never goes down). */
   raise(key: ReadKey, position: WalPosition): void {
-    if (key === ANY_USER) return
+    if (key === ANY_USER) {
+      if (position > this.#anySeen) this.#anySeen = position
+      return
+    }
     const current = this.#tokens.get(key)
     if (current === undefined || current < position) this.#tokens.set(key, position)
   }

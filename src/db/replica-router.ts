@@ -89,8 +89,8 @@ export class ReplicaRouter {
   // Writes whose WAL position is still on its way, per user and in all: their users read from the primary meanwhile.
   readonly #pending = new Map<string, number>()
   #pendingTotal = 0
-  // Committed writes waiting for the next reading of the primary's WAL position.
-  #waiting: Array<readonly string[]> = []
+  // Committed writes, and reads the primary served, waiting for the next reading of the primary's WAL position.
+  #waiting: Array<{ readonly keys: readonly ReadKey[]; readonly read: boolean }> = []
   #sampling = false
 
   constructor(settings: ReplicaRouterSettings) {
@@ -140,23 +140,24 @@ export class ReplicaRouter {
       this.#tokens.unknown(users)
       throw error
     }
-    this.#awaitPosition(users)
+    this.#awaitPosition(users, false)
     return result
   }
 
   /** A write for `users` committed just now (outside the store's own statement path). */
   #wrote(users: readonly string[]): void {
     this.#startPending(users)
-    this.#awaitPosition(users)
+    this.#awaitPosition(users, false)
   }
 
-  #startPending(users: readonly string[]): void {
-    for (const user of users) this.#pending.set(user, (this.#pending.get(user) ?? 0) + 1)
+  #startPending(keys: readonly ReadKey[]): void {
+    for (const key of keys) if (key !== ANY_USER) this.#pending.set(key, (this.#pending.get(key) ?? 0) + 1)
     this.#pendingTotal++
   }
 
-  #endPending(users: readonly string[]): void {
-    for (const user of users) {
+  #endPending(keys: readonly ReadKey[]): void {
+    for (const user of keys) {
+      if (user === ANY_USER) continue
       const left = (this.#pending.get(user) ?? 1) - 1
       if (left > 0) this.#pending.set(user, left)
       else this.#pending.delete(user)
@@ -165,14 +166,14 @@ export class ReplicaRouter {
   }
 
   /**
-   * Queues committed writes for the next reading of the primary's WAL
-   * position. One reading, started after they all committed, serves every
-   * write queued before it, so writes cost no statement of their own: at
-   * most one reading is in flight, {@link SAMPLE_DELAY_MS} after the first
-   * write waiting for it.
+   * Queues committed writes (or a read the primary served) for the next
+   * reading of the primary's WAL position. One reading, started after they
+   * all ended, serves every one queued before it, so they cost no statement
+   * of their own: at most one reading is in flight, {@link SAMPLE_DELAY_MS}
+   * after the first one waiting for it.
    */
-  #awaitPosition(users: readonly string[]): void {
-    this.#waiting.push(users)
+  #awaitPosition(keys: readonly ReadKey[], read: boolean): void {
+    this.#waiting.push({ keys, read })
     if (this.#sampling) return
     this.#sampling = true
     setTimeout(() => void this.#sample(), SAMPLE_DELAY_MS).unref?.()
@@ -188,9 +189,13 @@ export class ReplicaRouter {
       // unknown: those users read from the primary until their next write
     }
     const position = parseWalPosition(lsn)
-    for (const users of batch) {
-      this.#endPending(users)
-      if (position === null) this.#tokens.unknown(users)
+    for (const { keys, read } of batch) {
+      this.#endPending(keys)
+      const users = keys.filter((key): key is string => key !== ANY_USER)
+      // a read raises what later reads must see; a write also dates its position, to measure replicas' lag by
+      if (read) {
+        if (position !== null) for (const key of keys) this.#tokens.raise(key, position)
+      } else if (position === null) this.#tokens.unknown(users)
       else this.#tokens.wrote(users, position)
     }
     if (position !== null) this.#prune()
@@ -232,9 +237,19 @@ export class ReplicaRouter {
         replica.skipUntil = Date.now() + RETRY_AFTER_MS
       }
     }
-    const result = await this.#settings.primary<Row>(sql, parameters, statement)
-    // the primary has at least every write known here; later reads must not see less
+    this.#startPending([key])
+    let result: QueryResult<Row>
+    try {
+      result = await this.#settings.primary<Row>(sql, parameters, statement)
+    } catch (error) {
+      this.#endPending([key])
+      throw error
+    }
+    // The primary showed at least every write known here, and maybe later ones made elsewhere: the key's reads stay
+    // on the primary until its position after this read is known, and a replica serves them only once it has
+    // replayed that far, so they never go back in time.
     this.#tokens.raise(key, this.#tokens.latest)
+    this.#awaitPosition([key], true)
     return result
   }
 

@@ -333,3 +333,31 @@ test.skipIf(skip !== null)(
   },
   60_000,
 )
+
+test.skipIf(skip !== null)(
+  `${because}after the primary served a user a write made elsewhere, no replica serves that user an older view`,
+  async () => {
+    await pair.setApplyDelay(1_500)
+    try {
+      const db = open()
+      const reader = createTaskStore(db)
+      const elsewhere = createTaskStore(open({ replicas: [] }))
+      const { id: owner } = await createUserStore(db).createUser({ email: 'older-view@example.com' })
+      await reader.createTask(owner, { title: 'mine' })
+      await new Promise((resolve) => setTimeout(resolve, 400))
+      await elsewhere.createTask(owner, { title: 'from elsewhere' })
+      const seen: string[][] = []
+      const until = Date.now() + 3_000
+      while (Date.now() < until) {
+        seen.push((await reader.getTasks(owner)).items.map((task) => task.title))
+        await new Promise((resolve) => setTimeout(resolve, 100))
+      }
+      // the first read is the primary's, after both writes: every later one shows both as well
+      expect(seen[0]).toEqual(['from elsewhere', 'mine'])
+      expect(seen.filter((titles) => titles.length !== 2)).toEqual([])
+    } finally {
+      await pair.setApplyDelay(0)
+    }
+  },
+  60_000,
+)
