@@ -33,7 +33,7 @@ const PRUNE_AFTER = 10_000
 export class ReadTokens {
   readonly #tokens = new Map<string, WalPosition>()
   #latest: WalPosition = 0n
-  // The newest position a read of any user's data saw on the primary.
+  // What a read of any user's data must see: the newest write known here, or newer, if such a read saw it.
   #anySeen: WalPosition = 0n
   readonly #recent: Array<{ position: WalPosition; at: number }> = []
 
@@ -44,7 +44,7 @@ export class ReadTokens {
 
   /** The position a read for `key` must see. */
   required(key: ReadKey): WalPosition {
-    if (key === ANY_USER) return this.#latest > this.#anySeen ? this.#latest : this.#anySeen
+    if (key === ANY_USER) return this.#anySeen
     return this.#tokens.get(key) ?? 0n
   }
 
@@ -68,6 +68,7 @@ export class ReadTokens {
       else this.raise(key, position)
     }
     if (position > this.#latest) this.#latest = position
+    if (position > this.#anySeen) this.#anySeen = position
     const last = this.#recent.at(-1)
     if (last && now - last.at < COALESCE_MS) {
       if (position > last.position) last.position = position
