@@ -25,25 +25,25 @@ export interface Page<T> {
 /** A sort key of task listings. */
 export type TaskSort = (typeof TASK_SORTS)[number]
 
-/** Filters, sort and page of `getTasks`. */
+/** Filters, sort and page of `getTasks`. A field given as `undefined` counts as left out. */
 export interface TaskQuery {
-  completed?: boolean
-  priority?: number
+  completed?: boolean | undefined
+  priority?: number | undefined
   /** Case-insensitive substring of title or description; `%` and `_` match themselves. */
-  search?: string
+  search?: string | undefined
   /** Default `createdAt`. `completedAt` puts incomplete tasks last in either order. */
-  sort?: TaskSort
+  sort?: TaskSort | undefined
   /** Default `desc`. Ties are broken by `id` in the same direction. */
-  order?: 'asc' | 'desc'
+  order?: 'asc' | 'desc' | undefined
   /** 1–100, default 50. */
-  limit?: number
+  limit?: number | undefined
   /** The `nextCursor` of the previous page. */
-  cursor?: string
+  cursor?: string | undefined
 }
 
 /** Filters, sort and page of `listAllTasks`: a `TaskQuery` optionally narrowed to one user. */
 export interface AllTasksQuery extends TaskQuery {
-  userId?: string
+  userId?: string | undefined
 }
 
 /** A user's task counts. */

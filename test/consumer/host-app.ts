@@ -47,6 +47,16 @@ const owner = await createUserStore(db).createUser({ email: 'host@example.com' }
 const task = await db.transaction().execute((trx) => addProject(trx, owner.id, 'Apollo'))
 assert.equal(task.title, 'Kick off Apollo')
 assert.equal((await createTaskStore(db).countTasks(owner.id)).total, 1)
+// A query built from request parameters, each possibly undefined, under exactOptionalPropertyTypes.
+const request: { readonly cursor?: string | undefined; readonly search?: string | undefined } = {}
+const page = await createTaskStore(db).getTasks(owner.id, { search: request.search, cursor: request.cursor, limit: 1 })
+// the last page's null cursor, passed on as undefined: the first page again
+const again = await createTaskStore(db).getTasks(owner.id, { cursor: page.nextCursor ?? undefined })
+assert.equal(page.nextCursor, null)
+assert.deepEqual(
+  [...page.items, ...again.items].map((item) => item.id),
+  [task.id, task.id],
+)
 const projects = await db.selectFrom('projects').select('name').execute()
 assert.deepEqual(
   projects.map((row) => row.name),
