@@ -14,8 +14,8 @@ import { uniqueSchema } from '../support/backends.js'
 import { TEST_SCRYPT } from '../support/fixtures.js'
 
 describe('readRowTimes', () => {
-  const read = (value: unknown) => {
-    const rows: Record<string, unknown>[] = [{ id: 1, title: '2026-11-28 21:44:24.102+00', createdAt: value }]
+  const read = (value: unknown, field = 'createdAt') => {
+    const rows: Record<string, unknown>[] = [{ id: 1, title: '2026-11-28 21:44:24.102+00', [field]: value }]
     readRowTimes(rows)
     return rows[0]!
   }
@@ -29,10 +29,10 @@ describe('readRowTimes', () => {
     expect(read('0044-03-15 11:16:52-00:43:08 BC').createdAt).toEqual(new Date(Date.UTC(-43, 2, 15, 12)))
   })
 
-  test("keeps Dates, nulls and the infinities; makes epoch milliseconds and another library's date objects Dates", () => {
+  test("keeps Dates, a null completedAt and the infinities; makes epoch milliseconds and another library's date objects Dates", () => {
     const date = new Date('2026-01-02T03:04:05.678Z')
     expect(read(date).createdAt).toBe(date)
-    expect(read(null).createdAt).toBeNull()
+    expect(read(null, 'completedAt').completedAt).toBeNull()
     expect(read(Number.POSITIVE_INFINITY).createdAt).toBe(Number.POSITIVE_INFINITY)
     expect(read('-infinity').createdAt).toBe(Number.NEGATIVE_INFINITY)
     expect(read(date.getTime()).createdAt).toEqual(date)
@@ -43,6 +43,9 @@ describe('readRowTimes', () => {
     expect(() => read(['2026'])).toThrow(ConfigError)
     expect(() => read(true)).toThrow(/type parser for timestamptz \(OID 1184\)/)
     expect(() => read('28/11/2026 21:44:24.102 UTC')).toThrow(ConfigError)
+    // what node-postgres's own parser makes of a timestamptz printed in another DateStyle
+    expect(() => read(null)).toThrow(/createdAt as null.*DateStyle is not ISO/)
+    expect(() => read(null, 'updatedAt')).toThrow(ConfigError)
   })
 })
 
@@ -81,6 +84,25 @@ describe.skipIf(!url)(
       const toggled = await tasks.toggleComplete(user.id, created.id)
       expect(toggled.completedAt).toBeInstanceOf(Date)
       expect(await createTaskStore(own).getTask(user.id, created.id)).toEqual(toggled)
+    })
+
+    test("a pool whose DateStyle is not ISO, read with the driver's own parser, is a ConfigError that names DateStyle", async () => {
+      const user = await createUserStore(own, { scrypt: TEST_SCRYPT }).createUser({ email: 'german@example.com' })
+      await createTaskStore(own).createTask(user.id, { title: 'datiert' })
+      const pool = new pg.Pool({ connectionString: url, max: 1, options: '-c DateStyle=German' })
+      const german = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }).withSchema(schema)
+      try {
+        for (const call of [
+          () => createTaskStore(german).getTasks(user.id),
+          () => createUserStore(german).getUser(user.id),
+        ]) {
+          const failure = await call().catch((error: unknown) => error)
+          expect(failure).toBeInstanceOf(ConfigError)
+          expect((failure as ConfigError).message).toContain('DateStyle')
+        }
+      } finally {
+        await german.destroy()
+      }
     })
 
     test('pages through every task by its cursors under each time sort', async () => {
