@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
+import { type AddressInfo, createServer } from 'node:net'
 import { join } from 'node:path'
 import { context as otelContext, SpanKind, trace } from '@opentelemetry/api'
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
@@ -357,6 +358,34 @@ test.skipIf(skip !== null)(
       expect(seen.filter((titles) => titles.length !== 2)).toEqual([])
     } finally {
       await pair.setApplyDelay(0)
+    }
+  },
+  60_000,
+)
+
+test.skipIf(skip !== null)(
+  `${because}a replica that takes connections and never answers costs no read more than replicaWaitMs`,
+  async () => {
+    const silent = createServer(() => {})
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
+    const { port } = silent.address() as AddressInfo
+    try {
+      const db = open({ replicas: [`postgres://app@127.0.0.1:${port}/postgres`] })
+      const tasks = createTaskStore(db)
+      const owner = userIds[7]!
+      const took: number[] = []
+      // for 3.5 s, while each look at the replica waits out the pool's 5 s connection timeout
+      const until = Date.now() + 3_500
+      while (Date.now() < until) {
+        const begun = performance.now()
+        await tasks.countTasks(owner)
+        took.push(Math.round(performance.now() - begun))
+        await new Promise((resolve) => setTimeout(resolve, 100))
+      }
+      console.info(`silent replica: reads took ${took.join(', ')} ms`)
+      expect(Math.max(...took)).toBeLessThan(500)
+    } finally {
+      silent.close()
     }
   },
   60_000,
