@@ -190,7 +190,7 @@ export class ReplicaRouter {
     }
     const position = parseWalPosition(lsn)
     for (const { keys, read } of batch) {
-      this.#endPending(keys)
+      if (!read) this.#endPending(keys)
       const users = keys.filter((key): key is string => key !== ANY_USER)
       // a read raises what later reads must see; a write also dates its position, to measure replicas' lag by
       if (read) {
@@ -237,17 +237,11 @@ export class ReplicaRouter {
         replica.skipUntil = Date.now() + RETRY_AFTER_MS
       }
     }
-    this.#startPending([key])
-    let result: QueryResult<Row>
-    try {
-      result = await this.#settings.primary<Row>(sql, parameters, statement)
-    } catch (error) {
-      this.#endPending([key])
-      throw error
-    }
-    // The primary showed at least every write known here, and maybe later ones made elsewhere: the key's reads stay
-    // on the primary until its position after this read is known, and a replica serves them only once it has
-    // replayed that far, so they never go back in time.
+    const result = await this.#settings.primary<Row>(sql, parameters, statement)
+    if (consistency === 'eventual') return result
+    // The primary showed at least every write known here, and maybe later ones made elsewhere: once the shared
+    // reading of its position after this read arrives, a replica serves the key only once it has replayed that far.
+    // The key's reads are not held on the primary meanwhile: a user reading without pause would never leave it.
     this.#tokens.raise(key, this.#tokens.latest)
     this.#awaitPosition([key], true)
     return result
