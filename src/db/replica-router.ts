@@ -89,8 +89,10 @@ export class ReplicaRouter {
   // Writes whose WAL position is still on its way, per user and in all: their users read from the primary meanwhile.
   readonly #pending = new Map<string, number>()
   #pendingTotal = 0
-  // Committed writes, and reads the primary served, waiting for the next reading of the primary's WAL position.
-  #waiting: Array<{ readonly keys: readonly ReadKey[]; readonly read: boolean }> = []
+  // Committed writes (their users), and reads the primary served (their keys), waiting for the next reading of the
+  // primary's WAL position.
+  #waiting: Array<readonly string[]> = []
+  #readsWaiting: ReadKey[] = []
   #sampling = false
 
   constructor(settings: ReplicaRouterSettings) {
@@ -140,24 +142,23 @@ export class ReplicaRouter {
       this.#tokens.unknown(users)
       throw error
     }
-    this.#awaitPosition(users, false)
+    this.#awaitPosition(users)
     return result
   }
 
   /** A write for `users` committed just now (outside the store's own statement path). */
   #wrote(users: readonly string[]): void {
     this.#startPending(users)
-    this.#awaitPosition(users, false)
+    this.#awaitPosition(users)
   }
 
-  #startPending(keys: readonly ReadKey[]): void {
-    for (const key of keys) if (key !== ANY_USER) this.#pending.set(key, (this.#pending.get(key) ?? 0) + 1)
+  #startPending(users: readonly string[]): void {
+    for (const user of users) this.#pending.set(user, (this.#pending.get(user) ?? 0) + 1)
     this.#pendingTotal++
   }
 
-  #endPending(keys: readonly ReadKey[]): void {
-    for (const user of keys) {
-      if (user === ANY_USER) continue
+  #endPending(users: readonly string[]): void {
+    for (const user of users) {
       const left = (this.#pending.get(user) ?? 1) - 1
       if (left > 0) this.#pending.set(user, left)
       else this.#pending.delete(user)
@@ -166,14 +167,24 @@ export class ReplicaRouter {
   }
 
   /**
-   * Queues committed writes (or a read the primary served) for the next
-   * reading of the primary's WAL position. One reading, started after they
-   * all ended, serves every one queued before it, so they cost no statement
-   * of their own: at most one reading is in flight, {@link SAMPLE_DELAY_MS}
-   * after the first one waiting for it.
+   * Queues committed writes for the next reading of the primary's WAL
+   * position. One reading, started after they all committed, serves every
+   * write (and read, {@link ReplicaRouter.#awaitPositionAfterRead}) queued
+   * before it, so they cost no statement of their own: at most one reading
+   * is in flight, {@link SAMPLE_DELAY_MS} after the first one waiting for it.
    */
-  #awaitPosition(keys: readonly ReadKey[], read: boolean): void {
-    this.#waiting.push({ keys, read })
+  #awaitPosition(users: readonly string[]): void {
+    this.#waiting.push(users)
+    this.#startSampling()
+  }
+
+  /** Queues a read the primary served for the next reading: the key's later reads must see that position. */
+  #awaitPositionAfterRead(key: ReadKey): void {
+    this.#readsWaiting.push(key)
+    this.#startSampling()
+  }
+
+  #startSampling(): void {
     if (this.#sampling) return
     this.#sampling = true
     setTimeout(() => void this.#sample(), SAMPLE_DELAY_MS).unref?.()
@@ -181,7 +192,9 @@ export class ReplicaRouter {
 
   async #sample(): Promise<void> {
     const batch = this.#waiting
+    const reads = this.#readsWaiting
     this.#waiting = []
+    this.#readsWaiting = []
     let lsn: unknown
     try {
       lsn = (await this.#settings.primary<{ lsn: string }>(WAL_POSITION_QUERY, [])).rows[0]?.lsn
@@ -189,21 +202,17 @@ export class ReplicaRouter {
       // unknown: those users read from the primary until their next write
     }
     const position = parseWalPosition(lsn)
-    for (const { keys, read } of batch) {
-      if (!read) this.#endPending(keys)
-      const users = keys.filter((key): key is string => key !== ANY_USER)
-      // a read raises what later reads must see; a write also dates its position, to measure replicas' lag by
-      if (read) {
-        if (position !== null) for (const key of keys) this.#tokens.raise(key, position)
-      } else if (position === null) this.#tokens.unknown(users)
+    for (const users of batch) {
+      this.#endPending(users)
+      if (position === null) this.#tokens.unknown(users)
       else this.#tokens.wrote(users, position)
     }
-    if (position !== null) this.#prune()
-    this.#sampling = false
-    if (this.#waiting.length > 0) {
-      this.#sampling = true
-      setTimeout(() => void this.#sample(), SAMPLE_DELAY_MS).unref?.()
+    if (position !== null) {
+      for (const key of reads) this.#tokens.raise(key, position)
+      this.#prune()
     }
+    this.#sampling = false
+    if (this.#waiting.length > 0 || this.#readsWaiting.length > 0) this.#startSampling()
   }
 
   /**
@@ -243,7 +252,7 @@ export class ReplicaRouter {
     // reading of its position after this read arrives, a replica serves the key only once it has replayed that far.
     // The key's reads are not held on the primary meanwhile: a user reading without pause would never leave it.
     this.#tokens.raise(key, this.#tokens.latest)
-    this.#awaitPosition([key], true)
+    this.#awaitPositionAfterRead(key)
     return result
   }
 
