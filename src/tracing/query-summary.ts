@@ -13,6 +13,8 @@ const TABLE = String.raw`(${IDENTIFIER}(?:\s*\.\s*${IDENTIFIER})?)`
 /** A data-changing statement names its table right after its keywords. */
 const WRITE = new RegExp(String.raw`\b(insert\s+into|update|delete\s+from|merge\s+into)\s+${TABLE}`, 'gi')
 const SELECT = /\bselect\b/i
+/** A quoted string, with its doubled quotes. */
+const STRING_LITERAL = "'(?:[^']|'')*'"
 /** Each table a statement reads from, in the order it names them. */
 const READ_FROM = new RegExp(String.raw`\bfrom\s+${TABLE}`, 'gi')
 /** The name of each common table expression: `with "hits" as (`, `, "window" as materialized (`. */
@@ -63,14 +65,14 @@ function firstTableRead(outer: string, sql: string): string | undefined {
 }
 
 function withoutLiterals(sql: string): string {
-  return sql.replace(/'(?:[^']|'')*'/g, ' ')
+  return sql.replace(new RegExp(STRING_LITERAL, 'g'), ' ')
 }
 
 /** The statement with string literals blanked out and everything inside parentheses left as `()`. */
 function outermost(sql: string): string {
   let depth = 0
   let text = ''
-  for (const part of sql.split(/('(?:[^']|'')*')/)) {
+  for (const part of sql.split(new RegExp(`(${STRING_LITERAL})`))) {
     if (part.startsWith("'")) {
       text += ' '
       continue
