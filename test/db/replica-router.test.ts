@@ -6,12 +6,23 @@ import { type ReadConsistency, ReplicaRouter, WAL_POSITION_QUERY } from '../../s
 
 /** A primary and one replica in memory: WAL positions as plain numbers, reads answering where they ran. */
 function fakeCluster(consistency: ReadConsistency = 'read-your-writes', settings: { maxReplicaLagMs?: number } = {}) {
-  const state = { primary: 0x100, replayed: 0x100, replicaDown: false, replicaReads: 0, primaryReads: 0 }
+  const state = {
+    primary: 0x100,
+    replayed: 0x100,
+    replicaDown: false,
+    replicaReads: 0,
+    primaryReads: 0,
+    positionReads: 0,
+    replicaAnswerMs: 0,
+  }
   const lsn = (position: number) => `0/${position.toString(16).toUpperCase()}`
   const answer = <Row>(rows: unknown[]) => Promise.resolve({ rows } as QueryResult<Row>)
   const primary: DirectQuery = (sql) => {
     if (sql === 'fails') return Promise.reject(new Error('Connection terminated unexpectedly'))
-    if (sql === WAL_POSITION_QUERY) return answer([{ lsn: lsn(state.primary) }])
+    if (sql === WAL_POSITION_QUERY) {
+      state.positionReads++
+      return answer([{ lsn: lsn(state.primary) }])
+    }
     if (sql.startsWith('insert')) {
       state.primary += 0x10
       return answer([])
@@ -24,7 +35,9 @@ function fakeCluster(consistency: ReadConsistency = 'read-your-writes', settings
       return Promise.reject(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }))
     if (sql.includes('pg_last_wal_replay_lsn')) return answer([{ lsn: lsn(state.replayed) }])
     state.replicaReads++
-    return answer([{ node: 'replica' }])
+    const rows = [{ node: 'replica' }]
+    if (state.replicaAnswerMs === 0) return answer(rows)
+    return new Promise((resolve) => setTimeout(resolve, state.replicaAnswerMs)).then(() => answer(rows))
   }
   const router = new ReplicaRouter({
     primary,
@@ -125,4 +138,41 @@ test('checkHealth nodes: the primary as reported, the replica with its lag', asy
   ])
   state.replicaDown = true
   expect((await router.health(true))[1]).toEqual({ role: 'replica', host: 'replica:5432', ok: false })
+})
+
+test('a read the primary served makes later reads that may show any user wait for what it saw', async () => {
+  const { state, read, settle } = fakeCluster()
+  // a write made elsewhere (another process): nothing here knows its position
+  state.primary += 0x10
+  state.replicaDown = true
+  expect(await read(ANY_USER)).toBe('primary')
+  await settle()
+  state.replicaDown = false
+  await new Promise((resolve) => setTimeout(resolve, 1_050))
+  // the replica has not replayed what that read showed: it would be an older view
+  expect(await read(ANY_USER)).toBe('primary')
+  expect(await read('bob')).toBe('replica')
+  state.replayed = state.primary
+  await new Promise((resolve) => setTimeout(resolve, 110))
+  expect(await read(ANY_USER)).toBe('replica')
+})
+
+test('a read the primary served reads its WAL position afterwards, except with eventual consistency', async () => {
+  for (const [consistency, positionReads] of [
+    ['read-your-writes', 1],
+    ['eventual', 0],
+  ] as const) {
+    const { state, read, settle } = fakeCluster(consistency)
+    state.replicaDown = true
+    expect(await read()).toBe('primary')
+    await settle()
+    expect(state.positionReads, consistency).toBe(positionReads)
+  }
+})
+
+test('maxReplicaLagMs: 0 still lets a replica serve a read that takes it under a second', async () => {
+  const { state, read } = fakeCluster('read-your-writes', { maxReplicaLagMs: 0 })
+  state.replicaAnswerMs = 30
+  expect(await read('bob')).toBe('replica')
+  expect(state.primaryReads).toBe(0)
 })
