@@ -57,7 +57,7 @@ export function resolveConnectionOptions(options: {
   if (options.statementTimeoutMs !== undefined) {
     wholeNumber('statementTimeoutMs', options.statementTimeoutMs, 0, MAX_MILLISECONDS)
   }
-  const { preparedStatements = false } = options
+  const { preparedStatements = true } = options
   if (typeof preparedStatements !== 'boolean') {
     throw new ConfigError('Invalid preparedStatements option: pass true or false.')
   }

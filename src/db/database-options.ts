@@ -44,7 +44,8 @@ export interface DatabaseOptions {
    * never prepared: planned for any user, it reads most of a large user's
    * tasks. `listAllTasks` is not prepared either. Applies outside
    * transactions, on the primary and on replicas, with either driver.
-   * Default false. It gains nothing behind a transaction-pooling PgBouncer
+   * Default true; `false` sends every statement unnamed, parsed and planned
+   * on every call. It gains nothing behind a transaction-pooling PgBouncer
    * older than 1.21 or without `max_prepared_statements`, which hands each
    * transaction any server connection, so a statement prepared on one is
    * missing on the next: the first time the server refuses a prepared

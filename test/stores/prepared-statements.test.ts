@@ -74,7 +74,7 @@ describeEachBackend(
   (context) => {
     test('prepares point statements and listings once per connection, never a search, and answers as without', async () => {
       const prepared = await openOneConnection(context(), true)
-      const plain = await openOneConnection(context())
+      const plain = await openOneConnection(context(), false)
       try {
         const withPreparation = await exercise(prepared, 'prepared@example.com')
         const without = await exercise(plain, 'plain@example.com')
