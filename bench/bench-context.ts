@@ -1,4 +1,4 @@
-import { type Kysely, PostgresDialect } from 'kysely'
+import type { Kysely } from 'kysely'
 import pg from 'pg'
 import { withFastTimestamps } from '../src/db/timestamp-parser.js'
 import type { Database } from '../src/index.js'
@@ -6,7 +6,7 @@ import { type BenchPlan, SCRATCH_TASKS, userIds } from './bench-config.js'
 import { closePeers, openPeers, preparePeers } from './peers/open-peers.js'
 import type { PeerClient, PeerOptions } from './peers/peer-client.js'
 import { quote } from './seed-dataset.js'
-import { type QueryTemplate, type Slots, SqlRecorder, toTemplate } from './sql-recorder.js'
+import { type QueryTemplate, recordStatements, type Slots, toTemplate } from './sql-recorder.js'
 import { seededRandom } from './stats.js'
 import { createDatabase, createTaskStore, type TaskStore } from './subject.js'
 
@@ -36,8 +36,9 @@ export interface BenchContext {
   raw: pg.Pool
   /**
    * Plain `pg` reading timestamps with taskstore's parser, as taskstore's own
-   * pools do: against it, what remains is the cost of taskstore's own code.
-   * Informational; the targets compare with {@link raw}.
+   * pools do, and preparing the statements taskstore prepares (send with
+   * `{ prepare: true }`): against it, what remains is the cost of
+   * taskstore's own code. Informational; the targets compare with {@link raw}.
    */
   rawFastTimestamps: pg.Pool
   /**
@@ -47,28 +48,25 @@ export interface BenchContext {
    */
   peers: PeerClient[]
   /**
-   * taskstore opened with `preparedStatements: true`, measured beside the
+   * taskstore opened with `preparedStatements: false`, measured beside the
    * peers (absent unless `plan.peers`); replaced by {@link reconnectClients}.
    */
-  prepared: PreparedStore | undefined
+  unprepared: AlternativeStore | undefined
   /** For seeding and bulk SQL outside any measurement. */
   readonly admin: pg.Pool
-  /** A second store whose SQL is recorded; never timed. */
+  /** A second store, opened like {@link db}, whose SQL is recorded; never timed. */
   readonly recordingDb: Kysely<Database>
   readonly recordingStore: TaskStore
-  readonly recorder: SqlRecorder
-  /** Statements the recorder saw sent as named prepared statements (should stay empty). */
-  readonly namedStatements: Set<string>
 }
 
-/** A store on a database of its own that prepares its statements. */
-export interface PreparedStore {
+/** A store on a database of its own, opened with other options. */
+export interface AlternativeStore {
   readonly db: Kysely<Database>
   readonly store: TaskStore
 }
 
-function openPreparedStore(plan: BenchPlan): PreparedStore {
-  const db = openStoreDatabase(plan, { preparedStatements: true })
+function openUnpreparedStore(plan: BenchPlan): AlternativeStore {
+  const db = openStoreDatabase(plan, { preparedStatements: false })
   return { db, store: createTaskStore(db) }
 }
 
@@ -104,11 +102,8 @@ export function openContext(plan: BenchPlan): BenchContext {
   const raw = openRawPool(plan)
   const rawFastTimestamps = openRawPool(plan, { fastTimestamps: true })
   const admin = new pg.Pool(poolConfig(plan, 2))
-  const recorder = new SqlRecorder()
-  const recordingPool = new pg.Pool(poolConfig(plan, 2))
-  recorder.attach(recordingPool)
-  const recordingDb = createDatabase({ dialect: new PostgresDialect({ pool: recordingPool }), schema })
-  for (const pool of [admin, recordingPool]) pool.on('error', () => {})
+  admin.on('error', () => {})
+  const recordingDb = openStoreDatabase(plan)
   return {
     plan,
     schema,
@@ -117,12 +112,10 @@ export function openContext(plan: BenchPlan): BenchContext {
     raw,
     rawFastTimestamps,
     peers: [],
-    prepared: undefined,
+    unprepared: undefined,
     admin,
     recordingDb,
     recordingStore: createTaskStore(recordingDb),
-    recorder,
-    namedStatements: new Set(),
   }
 }
 
@@ -134,7 +127,7 @@ export async function closeContext(context: BenchContext): Promise<void> {
     context.rawFastTimestamps.end(),
     context.admin.end(),
     closePeers(context.peers),
-    context.prepared?.db.destroy(),
+    context.unprepared?.db.destroy(),
   ])
 }
 
@@ -149,14 +142,14 @@ export function peerOptions(plan: BenchPlan): PeerOptions {
 }
 
 /**
- * Opens the peers, and taskstore with prepared statements, when the plan
+ * Opens the peers, and taskstore without prepared statements, when the plan
  * asks for the peers (generating the Prisma client first if needed).
  */
 export async function connectPeers(context: BenchContext, log: (message: string) => void): Promise<void> {
   if (!context.plan.peers) return
   preparePeers(log)
   context.peers = await openPeers(peerOptions(context.plan))
-  context.prepared = openPreparedStore(context.plan)
+  context.unprepared = openUnpreparedStore(context.plan)
 }
 
 /**
@@ -168,9 +161,8 @@ export async function captureTemplate(
   call: (store: TaskStore, slots: Slots) => Promise<unknown>,
   sentinel: Slots,
 ): Promise<QueryTemplate> {
-  const statements = await context.recorder.record(() => call(context.recordingStore, sentinel))
+  const statements = await recordStatements(() => call(context.recordingStore, sentinel))
   if (statements.length === 0) throw new Error('The store call sent no SQL: nothing to compare against.')
-  for (const statement of statements) if (statement.named) context.namedStatements.add(statement.text)
   return toTemplate(statements, sentinel)
 }
 
@@ -183,14 +175,14 @@ export async function captureTemplate(
  * that over both clients instead of handing it to one for a whole run.
  */
 export async function reconnectClients(context: BenchContext): Promise<void> {
-  const { db, raw, rawFastTimestamps, peers, prepared } = context
+  const { db, raw, rawFastTimestamps, peers, unprepared } = context
   context.db = openStoreDatabase(context.plan)
   context.store = createTaskStore(context.db)
   context.raw = openRawPool(context.plan)
   context.rawFastTimestamps = openRawPool(context.plan, { fastTimestamps: true })
   if (peers.length > 0) context.peers = await openPeers(peerOptions(context.plan))
-  if (prepared) context.prepared = openPreparedStore(context.plan)
-  await Promise.all([db.destroy(), raw.end(), rawFastTimestamps.end(), closePeers(peers), prepared?.db.destroy()])
+  if (unprepared) context.unprepared = openUnpreparedStore(context.plan)
+  await Promise.all([db.destroy(), raw.end(), rawFastTimestamps.end(), closePeers(peers), unprepared?.db.destroy()])
   await warmPools(context)
 }
 
@@ -205,7 +197,7 @@ export async function reconnectClients(context: BenchContext): Promise<void> {
 export async function warmPools(context: BenchContext): Promise<void> {
   for (const pool of [context.raw, context.rawFastTimestamps]) await pool.query('select 1')
   await context.store.getTasks(userIds.scratch, { limit: 1 })
-  await context.prepared?.store.getTasks(userIds.scratch, { limit: 1 })
+  await context.unprepared?.store.getTasks(userIds.scratch, { limit: 1 })
   for (const peer of context.peers) await peer.getTasks(userIds.scratch)
 }
 

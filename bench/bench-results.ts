@@ -37,8 +37,6 @@ export interface BenchResults {
   readonly scaling: readonly ScalingPoint[]
   readonly countAfterUpdates: CountResult
   readonly targets: readonly TargetCheck[]
-  /** SQL the store sent as named prepared statements (a known trap: should be empty). */
-  readonly namedStatements: readonly string[]
 }
 
 const P95_LIMIT_US = 5_000

@@ -16,8 +16,8 @@ export interface PeerOpResult {
   readonly p50Ratio: number
 }
 
-/** taskstore with `preparedStatements: true` for one operation. */
-export interface PreparedOpResult {
+/** taskstore with `preparedStatements: false` for one operation. */
+export interface AlternativeOpResult {
   readonly latency: LatencySummary
   /** Its p50 over raw `pg`'s p50, as `p50Ratio` is the default store's. */
   readonly p50Ratio: number
@@ -29,7 +29,7 @@ export interface OpResult {
   readonly store: LatencySummary
   readonly raw: LatencySummary
   readonly p50Ratio: number
-  /** Raw `pg` with taskstore's timestamp parser (informational). */
+  /** Raw `pg` with taskstore's timestamp parser, preparing what taskstore prepares (informational). */
   readonly rawFastTimestamps: LatencySummary
   /** store p50 over rawFastTimestamps p50: the cost of taskstore's own code alone. */
   readonly ownCodeRatio: number
@@ -39,8 +39,8 @@ export interface OpResult {
   readonly sql: readonly string[]
   /** The same operation done by each peer its own way (absent when the run had no peers). */
   readonly peers?: readonly PeerOpResult[]
-  /** taskstore preparing its statements (measured with the peers). */
-  readonly prepared?: PreparedOpResult
+  /** taskstore not preparing its statements (measured with the peers). */
+  readonly unprepared?: AlternativeOpResult
 }
 
 interface OpDefinition {
@@ -194,14 +194,15 @@ export async function freshScratchTasks(context: BenchContext, count: number): P
   return rows.map((row) => ({ userId: userIds.scratch, taskId: row.id }))
 }
 
-function ratioToRaw(latency: LatencySummary, raw: LatencySummary): PreparedOpResult {
+function ratioToRaw(latency: LatencySummary, raw: LatencySummary): AlternativeOpResult {
   return { latency, p50Ratio: latency.p50Us / raw.p50Us }
 }
 
 /**
  * Times every store operation against plain `pg` sending the SQL the store
- * sent (recorded once per operation), with the driver's timestamp parser and
- * with taskstore's, and against each peer doing the same operation its own
+ * sent (recorded once per operation): unnamed with the driver's timestamp
+ * parser, and with taskstore's parser preparing what the store prepared;
+ * and against each peer doing the same operation its own
  * way, in interleaved rounds. Before timing a read, each peer's answer is
  * checked against the store's.
  */
@@ -239,19 +240,21 @@ export async function runLatencySuite(
     })
     // The peers are looked up on every call: reconnectClients replaces them before each round.
     const peerSide = (k: number) => side(peerNames[k]!, (slots) => op.peer(context.peers[k]!, slots))
-    const withPrepared = context.prepared !== undefined
+    const withUnprepared = context.unprepared !== undefined
     const [storeSamples, rawSamples, fastSamples, ...otherSamples] = await measureInterleaved(
       context.plan,
       [
         side('store', (slots) => op.call(context.store, slots)),
         side('raw', (slots) => runTemplate(context.raw, template, slots)),
-        side('rawFastTimestamps', (slots) => runTemplate(context.rawFastTimestamps, template, slots)),
-        ...(withPrepared ? [side('storePrepared', (slots) => op.call(context.prepared!.store, slots))] : []),
+        side('rawFastTimestamps', (slots) =>
+          runTemplate(context.rawFastTimestamps, template, slots, { prepare: true }),
+        ),
+        ...(withUnprepared ? [side('storeUnprepared', (slots) => op.call(context.unprepared!.store, slots))] : []),
         ...peerNames.map((_, k) => peerSide(k)),
       ],
       { beforeRound: () => reconnectClients(context) },
     )
-    const preparedSamples = withPrepared ? otherSamples.shift() : undefined
+    const unpreparedSamples = withUnprepared ? otherSamples.shift() : undefined
     const peerSamples = otherSamples
     const store = summarize(storeSamples!)
     const raw = summarize(rawSamples!)
@@ -270,7 +273,7 @@ export async function runLatencySuite(
           return { name, ...ratioToRaw(summarize(peerSamples[k]!), raw) }
         }),
       }),
-      ...(preparedSamples && { prepared: ratioToRaw(summarize(preparedSamples), raw) }),
+      ...(unpreparedSamples && { unprepared: ratioToRaw(summarize(unpreparedSamples), raw) }),
     }
     onResult(result)
     results.push(result)

@@ -58,7 +58,7 @@ async function main(): Promise<void> {
       )
     const calls = {
       raw: (slots: Slots) => runTemplate(context.raw, template, slots),
-      rawFastTimestamps: (slots: Slots) => runTemplate(context.rawFastTimestamps, template, slots),
+      rawFastTimestamps: (slots: Slots) => runTemplate(context.rawFastTimestamps, template, slots, { prepare: true }),
       kysely: (slots: Slots) => bare.executeQuery(compiled(slots)),
       database: (slots: Slots) => context.db.executeQuery(compiled(slots)),
       store: (slots: Slots) => op(context.store, slots),

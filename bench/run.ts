@@ -77,7 +77,6 @@ async function main(): Promise<number> {
       dataset: { ...plan.dataset, ...dataset },
       ...measured,
       targets: checkTargets(measured),
-      namedStatements: [...context.namedStatements],
     }
     await mkdir(RESULTS_DIR, { recursive: true })
     const jsonFile = new URL(`${plan.resultsName}.json`, RESULTS_DIR)

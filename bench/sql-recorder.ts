@@ -1,4 +1,5 @@
-import type pg from 'pg'
+import { createHash } from 'node:crypto'
+import pg from 'pg'
 
 /** One statement as the driver sent it. */
 export interface RecordedStatement {
@@ -22,42 +23,43 @@ export interface QueryTemplate {
 interface TemplateStatement {
   readonly text: string
   readonly values: readonly unknown[]
+  /** The name it goes under when the baseline prepares what the store prepared; undefined when the store did not. */
+  readonly name: string | undefined
   readonly slots: ReadonlyArray<readonly [index: number, slot: keyof Slots]>
 }
 
 type QueryFunction = (...args: unknown[]) => unknown
 
+// The statements of the recording in progress, if any.
+let recording: RecordedStatement[] | null = null
+
+/** `pg`'s own query method, wrapped to note what it sends while a recording is in progress. */
+const prototype = pg.Client.prototype as unknown as { query: QueryFunction }
+const unrecorded = prototype.query
+const recorded: QueryFunction = function (this: unknown, ...args: unknown[]) {
+  recording?.push(describe(args))
+  return unrecorded.apply(this, args)
+}
+
 /**
- * Watches every statement a `pg.Pool`'s clients send. Given to the store
- * through a Kysely dialect, it shows exactly what the store puts on the
- * wire — `begin`/`commit` included — so the raw baseline can send the same.
+ * Runs `call` and returns every statement `pg` clients sent meanwhile, as
+ * the driver got them: `begin`/`commit` included, and named when the store
+ * prepared them, so the raw baseline can send the same. Nothing else may
+ * run queries while it records. A client first used during a recording
+ * keeps the recording method (the store's pools bind it then); it records
+ * only while a recording is in progress.
  */
-export class SqlRecorder {
-  #current: RecordedStatement[] | null = null
-
-  /** Patches every client the pool opens from now on. */
-  attach(pool: pg.Pool): void {
-    pool.on('connect', (client) => {
-      const original = client.query.bind(client) as QueryFunction
-      const recording: QueryFunction = (...args) => {
-        this.#current?.push(describe(args))
-        return original(...args)
-      }
-      ;(client as unknown as { query: QueryFunction }).query = recording
-    })
+export async function recordStatements(call: () => Promise<unknown>): Promise<RecordedStatement[]> {
+  const statements: RecordedStatement[] = []
+  recording = statements
+  prototype.query = recorded
+  try {
+    await call()
+  } finally {
+    prototype.query = unrecorded
+    recording = null
   }
-
-  /** Runs `call` and returns the statements it sent. */
-  async record(call: () => Promise<unknown>): Promise<RecordedStatement[]> {
-    const statements: RecordedStatement[] = []
-    this.#current = statements
-    try {
-      await call()
-    } finally {
-      this.#current = null
-    }
-    return statements
-  }
+  return statements
 }
 
 function describe(args: unknown[]): RecordedStatement {
@@ -73,9 +75,10 @@ function describe(args: unknown[]): RecordedStatement {
  */
 export function toTemplate(statements: readonly RecordedStatement[], sentinel: Slots): QueryTemplate {
   return {
-    statements: statements.map(({ text, values }) => ({
+    statements: statements.map(({ text, values, named }) => ({
       text,
       values,
+      name: named ? `raw_${createHash('sha256').update(text).digest('hex').slice(0, 40)}` : undefined,
       slots: values.flatMap((value, index): Array<readonly [number, keyof Slots]> => {
         if (value === sentinel.userId) return [[index, 'userId']]
         if (sentinel.taskId !== undefined && (value === sentinel.taskId || value === String(sentinel.taskId))) {
@@ -94,22 +97,36 @@ function valuesFor(statement: TemplateStatement, slots: Slots): unknown[] {
   return values
 }
 
+/** How a raw client sends a template: as plain `pg` code would (unnamed), or preparing what the store prepared. */
+export interface RawSending {
+  readonly prepare?: boolean
+}
+
+function queryOf(statement: TemplateStatement, slots: Slots, { prepare = false }: RawSending): pg.QueryConfig {
+  const values = valuesFor(statement, slots)
+  return prepare && statement.name !== undefined
+    ? { name: statement.name, text: statement.text, values }
+    : { text: statement.text, values }
+}
+
 /**
- * Sends a template's statements with plain `pg` — unnamed statements, the
- * driver's own type parsing, no mapping — and returns the last result. A
- * single statement goes through `pool.query`; several share one client, as
- * they did in the store.
+ * Sends a template's statements with plain `pg` — the driver's own type
+ * parsing, no mapping; unnamed unless `sending.prepare` — and returns the
+ * last result. A single statement goes through `pool.query`; several share
+ * one client, as they did in the store.
  */
-export async function runTemplate(pool: pg.Pool, template: QueryTemplate, slots: Slots): Promise<pg.QueryResult> {
+export async function runTemplate(
+  pool: pg.Pool,
+  template: QueryTemplate,
+  slots: Slots,
+  sending: RawSending = {},
+): Promise<pg.QueryResult> {
   const { statements } = template
-  if (statements.length === 1) {
-    const only = statements[0]!
-    return pool.query(only.text, valuesFor(only, slots))
-  }
+  if (statements.length === 1) return pool.query(queryOf(statements[0]!, slots, sending))
   const client = await pool.connect()
   try {
     let result: pg.QueryResult | undefined
-    for (const statement of statements) result = await client.query(statement.text, valuesFor(statement, slots))
+    for (const statement of statements) result = await client.query(queryOf(statement, slots, sending))
     return result!
   } finally {
     client.release()

@@ -44,11 +44,11 @@ async function main(): Promise<void> {
   const options = { max: plan.poolMax, onnotice: () => {} }
   const prepared = postgres(plan.connectionString, { ...options, prepare: true })
   const unprepared = postgres(plan.connectionString, { ...options, prepare: false })
-  const preparingDb = openStoreDatabase(plan, { preparedStatements: true })
-  const preparing = createTaskStore(preparingDb)
+  const unpreparedDb = openStoreDatabase(plan, { preparedStatements: false })
+  const unpreparedStore = createTaskStore(unpreparedDb)
   try {
     await warmPools(context)
-    await preparing.countTasks(userIds.scratch)
+    await unpreparedStore.countTasks(userIds.scratch)
     const fixtures = await loadFixtures(context)
     for (const name of values.op.split(',')) {
       const op = OPS[name]
@@ -65,7 +65,10 @@ async function main(): Promise<void> {
       }
       const contenders = [
         { label: 'taskstore', run: (i: number) => op(context.store, rows[i % rows.length]!) },
-        { label: 'taskstore, preparedStatements', run: (i: number) => op(preparing, rows[i % rows.length]!) },
+        {
+          label: 'taskstore, preparedStatements: false',
+          run: (i: number) => op(unpreparedStore, rows[i % rows.length]!),
+        },
         { label: 'pg, unnamed statement', run: (i: number) => context.raw.query(text, valuesFor(i)) },
         {
           label: 'pg, named statement',
@@ -84,7 +87,7 @@ async function main(): Promise<void> {
       })
     }
   } finally {
-    await Promise.allSettled([prepared.end(), unprepared.end(), preparingDb.destroy(), closeContext(context)])
+    await Promise.allSettled([prepared.end(), unprepared.end(), unpreparedDb.destroy(), closeContext(context)])
   }
 }
 

@@ -4,13 +4,13 @@ const WIDTH = 920
 const FONT = 'font-family="system-ui, -apple-system, Segoe UI, sans-serif"'
 const COLORS = {
   store: '#2563eb',
-  storePrepared: '#93c5fd',
+  storeUnprepared: '#93c5fd',
   raw: '#9ca3af',
   deep: '#16a34a',
   offset: '#dc2626',
   rawKeyset: '#6b7280',
 }
-const PREPARED_LABEL = 'taskstore, preparedStatements'
+const UNPREPARED_LABEL = 'taskstore, preparedStatements: false'
 const PEER_COLORS: Record<string, string> = {
   kysely: '#7c3aed',
   drizzle: '#65a30d',
@@ -176,10 +176,10 @@ function legend(items: ReadonlyArray<readonly [label: string, color: string]>, x
 /** Per operation, every client's p50 over raw pg's: one bar each, a line at 1.0 (raw pg). */
 function ratioPanel(results: BenchResults, top: number): { svg: string; height: number } {
   const names = results.ops[0]?.peers?.map((peer) => peer.name) ?? []
-  const withPrepared = results.ops.every((op) => op.prepared)
+  const withUnprepared = results.ops.every((op) => op.unprepared)
   const clients: Array<readonly [string, string]> = [
     ['taskstore', COLORS.store],
-    ...(withPrepared ? [[PREPARED_LABEL, COLORS.storePrepared] as const] : []),
+    ...(withUnprepared ? [[UNPREPARED_LABEL, COLORS.storeUnprepared] as const] : []),
     ...names.map((name) => [name, PEER_COLORS[name] ?? '#374151'] as const),
   ]
   const left = 230
@@ -190,7 +190,7 @@ function ratioPanel(results: BenchResults, top: number): { svg: string; height: 
   const bottom = chartTop + results.ops.length * rowHeight
   const ratiosOf = (op: BenchResults['ops'][number]) => [
     op.p50Ratio,
-    ...(withPrepared ? [op.prepared!.p50Ratio] : []),
+    ...(withUnprepared ? [op.unprepared!.p50Ratio] : []),
     ...(op.peers ?? []).map((peer) => peer.p50Ratio),
   ]
   const all = results.ops.flatMap(ratiosOf)
@@ -244,7 +244,7 @@ function throughputPanel(results: BenchResults, top: number): { svg: string; hei
     ['raw pg', t.rawOpsPerSec, COLORS.raw],
     ['raw pg + taskstore parser', t.rawFastTimestampsOpsPerSec, COLORS.rawKeyset],
     ['taskstore', t.storeOpsPerSec, COLORS.store],
-    ...(t.prepared ? [[PREPARED_LABEL, t.prepared.opsPerSec, COLORS.storePrepared] as const] : []),
+    ...(t.unprepared ? [[UNPREPARED_LABEL, t.unprepared.opsPerSec, COLORS.storeUnprepared] as const] : []),
     ...(t.peers ?? []).map((peer) => [peer.name, peer.opsPerSec, PEER_COLORS[peer.name] ?? '#374151'] as const),
   ]
   const left = 230

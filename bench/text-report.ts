@@ -13,8 +13,8 @@ function table(header: readonly string[], rows: readonly (readonly string[])[], 
 }
 
 export function opLine(result: OpResult): string {
-  const prepared = result.prepared ? `, prepared ${result.prepared.p50Ratio.toFixed(2)}` : ''
-  const peers = `${prepared}${(result.peers ?? []).map((peer) => `, ${peer.name} ${peer.p50Ratio.toFixed(2)}`).join('')}`
+  const unprepared = result.unprepared ? `, unprepared ${result.unprepared.p50Ratio.toFixed(2)}` : ''
+  const peers = `${unprepared}${(result.peers ?? []).map((peer) => `, ${peer.name} ${peer.p50Ratio.toFixed(2)}`).join('')}`
   return `${result.op}: store p50 ${us(result.store.p50Us)} µs, raw p50 ${us(result.raw.p50Us)} µs, ratio ${result.p50Ratio.toFixed(3)} (own code ${result.ownCodeRatio.toFixed(3)}${peers})`
 }
 
@@ -22,25 +22,27 @@ export function opLine(result: OpResult): string {
 function peerRatioTable(results: BenchResults): string[] {
   const names = results.ops[0]?.peers?.map((peer) => peer.name) ?? []
   if (names.length === 0) return []
-  const withPrepared = results.ops.every((op) => op.prepared)
+  const withUnprepared = results.ops.every((op) => op.unprepared)
   return [
     '',
     'p50 ratio to raw pg per client (lower is faster; the same operation, each peer written its own way)',
     table(
-      ['operation', 'taskstore', ...(withPrepared ? ['prepared'] : []), ...names, 'fastest peer'],
+      ['operation', 'taskstore', ...(withUnprepared ? ['unprepared'] : []), ...names, 'fastest peer'],
       results.ops.map((op) => {
         const fastest = op.peers!.reduce((best, peer) => (peer.p50Ratio < best.p50Ratio ? peer : best))
         return [
           op.op,
           op.p50Ratio.toFixed(2),
-          ...(withPrepared ? [op.prepared!.p50Ratio.toFixed(2)] : []),
+          ...(withUnprepared ? [op.unprepared!.p50Ratio.toFixed(2)] : []),
           ...op.peers!.map((peer) => peer.p50Ratio.toFixed(2)),
           `${fastest.name}${fastest.p50Ratio < op.p50Ratio ? ' (ahead of taskstore)' : ''}`,
         ]
       }),
     ),
     `geometric mean: taskstore ${results.geomeanP50Ratio.toFixed(3)}${
-      withPrepared ? ` (prepared ${geometricMean(results.ops.map((op) => op.prepared!.p50Ratio)).toFixed(3)})` : ''
+      withUnprepared
+        ? ` (unprepared ${geometricMean(results.ops.map((op) => op.unprepared!.p50Ratio)).toFixed(3)})`
+        : ''
     }, ${names
       .map(
         (name) =>
@@ -127,8 +129,8 @@ export function formatReport(results: BenchResults): string {
       ['client', 'ops/s', 'p50 µs', 'p95 µs', 'p99 µs', 'errors'],
       [
         throughputRow('taskstore', t.storeOpsPerSec, t.store, t.errors.store),
-        ...(t.prepared
-          ? [throughputRow('taskstore, prepared', t.prepared.opsPerSec, t.prepared.latency, t.prepared.errors)]
+        ...(t.unprepared
+          ? [throughputRow('taskstore, unprepared', t.unprepared.opsPerSec, t.unprepared.latency, t.unprepared.errors)]
           : []),
         throughputRow('raw pg', t.rawOpsPerSec, t.raw, t.errors.raw),
         throughputRow('raw pg + parser', t.rawFastTimestampsOpsPerSec, t.rawFastTimestamps, t.errors.rawFastTimestamps),
@@ -136,7 +138,7 @@ export function formatReport(results: BenchResults): string {
       ],
     ),
     `throughput ratio: ${t.ratio.toFixed(3)} (own code alone: ${t.ownCodeRatio.toFixed(3)}${
-      t.prepared ? `; prepared ${t.prepared.ratio.toFixed(3)}` : ''
+      t.unprepared ? `; unprepared ${t.unprepared.ratio.toFixed(3)}` : ''
     })${(t.peers ?? []).map((peer) => `; ${peer.name} ${peer.ratio.toFixed(3)}`).join('')}`,
   )
   const c = results.countAfterUpdates
@@ -162,13 +164,6 @@ export function formatReport(results: BenchResults): string {
     ),
     `counts consistent after the updates: ${c.consistent ? 'yes' : 'NO'}; VACUUM afterwards took ${c.vacuumSecondsAfter.toFixed(1)} s`,
   )
-  if (results.namedStatements.length > 0) {
-    out.push(
-      '',
-      `WARNING: the store sent ${results.namedStatements.length} named prepared statement(s) (generic-plan trap):`,
-    )
-    for (const text of results.namedStatements) out.push(`  ${text.slice(0, 160)}`)
-  }
   out.push(
     '',
     'Targets',

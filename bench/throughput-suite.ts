@@ -12,7 +12,7 @@ import {
 import { openPeer } from './peers/open-peers.js'
 import type { PeerClient, PeerName } from './peers/peer-client.js'
 import { quote } from './seed-dataset.js'
-import { type QueryTemplate, runTemplate, type Slots } from './sql-recorder.js'
+import { type QueryTemplate, type RawSending, runTemplate, type Slots } from './sql-recorder.js'
 import { type LatencySummary, seededRandom, summarize } from './stats.js'
 import { createTaskStore } from './subject.js'
 
@@ -36,7 +36,7 @@ export interface ThroughputResult {
   readonly rawOpsPerSec: number
   /** taskstore ops/s over raw ops/s: ≥ 1 means no cost. */
   readonly ratio: number
-  /** Raw `pg` with taskstore's timestamp parser (informational). */
+  /** Raw `pg` with taskstore's timestamp parser, preparing what taskstore prepares (informational). */
   readonly rawFastTimestampsOpsPerSec: number
   /** taskstore ops/s over rawFastTimestamps ops/s: the cost of taskstore's own code alone. */
   readonly ownCodeRatio: number
@@ -46,8 +46,8 @@ export interface ThroughputResult {
   readonly errors: { readonly store: number; readonly raw: number; readonly rawFastTimestamps: number }
   /** The peers under the same load (absent when the run had no peers). */
   readonly peers?: readonly PeerThroughput[]
-  /** taskstore preparing its statements, under the same load (measured with the peers). */
-  readonly prepared?: Omit<PeerThroughput, 'name'>
+  /** taskstore not preparing its statements, under the same load (measured with the peers). */
+  readonly unprepared?: Omit<PeerThroughput, 'name'>
 }
 
 type MixOp = 'list' | 'get' | 'toggle' | 'create' | 'update'
@@ -90,8 +90,8 @@ function storeClient(db: Kysely<Database>) {
   return { execute: clientExecutor(createTaskStore(db)), close: () => db.destroy() }
 }
 
-function rawClient(pool: pg.Pool, templates: Readonly<Record<MixOp, QueryTemplate>>) {
-  return { execute: rawExecutor(pool, templates), close: () => pool.end() }
+function rawClient(pool: pg.Pool, templates: Readonly<Record<MixOp, QueryTemplate>>, sending: RawSending = {}) {
+  return { execute: rawExecutor(pool, templates, sending), close: () => pool.end() }
 }
 
 function peerClient(peer: PeerClient) {
@@ -128,9 +128,9 @@ function clientExecutor(client: MixClient): Executor {
   }
 }
 
-function rawExecutor(pool: pg.Pool, templates: Readonly<Record<MixOp, QueryTemplate>>): Executor {
+function rawExecutor(pool: pg.Pool, templates: Readonly<Record<MixOp, QueryTemplate>>, sending: RawSending): Executor {
   return async (op, slots) => {
-    const result = await runTemplate(pool, templates[op], slots)
+    const result = await runTemplate(pool, templates[op], slots, sending)
     return op === 'create' ? (result.rows[0] as { id: number }).id : undefined
   }
 }
@@ -172,7 +172,8 @@ async function runLoad(
 /**
  * 32 workers share a pool of 10 and run the mix (70 % list, 10 % get, 10 %
  * toggle, 5 % create, 5 % update) for a fixed time, taskstore, raw `pg`
- * (with the driver's timestamp parser and with taskstore's) and the peers
+ * (unnamed with the driver's timestamp parser, and with taskstore's parser
+ * preparing what taskstore prepares) and the peers
  * in rotating segments with the same random choices. Every segment runs on
  * a fresh pool, warmed untimed and closed afterwards, so only one client's
  * connections are open at a time. Tasks created under load are deleted
@@ -199,12 +200,15 @@ export async function runThroughputSuite(context: BenchContext, fixtures: Fixtur
   const sides: LoadClient[] = [
     { name: 'store', open: async () => storeClient(openStoreDatabase(plan)) },
     { name: 'raw', open: async () => rawClient(openRawPool(plan), templates) },
-    { name: 'rawFastTimestamps', open: async () => rawClient(openRawPool(plan, { fastTimestamps: true }), templates) },
-    ...(context.prepared
+    {
+      name: 'rawFastTimestamps',
+      open: async () => rawClient(openRawPool(plan, { fastTimestamps: true }), templates, { prepare: true }),
+    },
+    ...(context.unprepared
       ? [
           {
-            name: 'storePrepared',
-            open: async () => storeClient(openStoreDatabase(plan, { preparedStatements: true })),
+            name: 'storeUnprepared',
+            open: async () => storeClient(openStoreDatabase(plan, { preparedStatements: false })),
           },
         ]
       : []),
@@ -280,6 +284,6 @@ export async function runThroughputSuite(context: BenchContext, fixtures: Fixtur
       rawFastTimestamps: totals.rawFastTimestamps!.errors,
     },
     ...(context.peers.length > 0 && { peers: context.peers.map(({ name }) => ({ name, ...underLoad(name) })) }),
-    ...(context.prepared && { prepared: underLoad('storePrepared') }),
+    ...(context.unprepared && { unprepared: underLoad('storeUnprepared') }),
   }
 }
