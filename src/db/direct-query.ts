@@ -18,6 +18,18 @@ export type DirectQuery = <Row>(
 export interface StatementKind {
   /** Its best plan is the same whatever its values, so one prepared on a connection may be reused there. */
   readonly preparable?: boolean
+  /**
+   * Its rows have the fields `rows` knows: the driver hands them over as
+   * arrays of values, which `rows` makes into objects of one shape. On a
+   * page of rows that costs less CPU than the driver's own row objects.
+   */
+  readonly rows?: RowReader<unknown>
+}
+
+/** Makes rows of one known shape from the arrays of values the driver sends. */
+export interface RowReader<Row> {
+  /** The reader of a result with these columns, in this order; undefined when they are not the shape's fields. */
+  forColumns(names: readonly string[]): ((values: readonly unknown[]) => Row) | undefined
 }
 
 const AFFECTS_ROWS = new Set(['INSERT', 'UPDATE', 'DELETE', 'MERGE'])
@@ -81,16 +93,17 @@ export function createDirectQuery({
     sql: string,
     parameters: readonly unknown[],
     name: string,
+    arrays: boolean,
   ): Promise<Attempt<Row>> => {
     try {
-      return await attemptOnce<Row>(ready, lifecycle, sql, parameters, name)
+      return await attemptOnce<Row>(ready, lifecycle, sql, parameters, name, arrays)
     } catch (error) {
       const refusal = preparedStatementRefusal(error)
       if (refusal === undefined) throw error
       // A connection whose server session lost or gained statements behind the driver's back is a shared one
       // (a transaction pooler): prepare nothing more.
       if (refusal === 'session') names = undefined
-      return attemptOnce<Row>(ready, lifecycle, sql, parameters, undefined)
+      return attemptOnce<Row>(ready, lifecycle, sql, parameters, undefined, arrays)
     }
   }
 
@@ -101,17 +114,19 @@ export function createDirectQuery({
   ): Promise<QueryResult<Row>> => {
     const started = report ? performance.now() : 0
     const name = statement?.preparable ? names?.of(sql) : undefined
+    const arrays = statement?.rows !== undefined
     try {
       if (lifecycle.closed) throw closedDatabaseError()
       if (!pool) opening ??= open()
       const ready = pool ?? (await opening!)
       for (let attempt = 1; ; attempt++) {
         const outcome = await (name === undefined
-          ? attemptOnce<Row>(ready, lifecycle, sql, parameters, undefined)
-          : attemptPrepared<Row>(ready, sql, parameters, name))
+          ? attemptOnce<Row>(ready, lifecycle, sql, parameters, undefined, arrays)
+          : attemptPrepared<Row>(ready, sql, parameters, name, arrays))
         if ('result' in outcome) {
           report?.(sql, parameters, performance.now() - started)
-          const { command, rowCount, rows } = outcome.result
+          const { command, rowCount } = outcome.result
+          const rows = statement?.rows ? readRows<Row>(outcome.result, statement.rows) : outcome.result.rows
           return AFFECTS_ROWS.has(command) && rowCount != null ? { rows, numAffectedRows: BigInt(rowCount) } : { rows }
         }
         const error = translateError(outcome.connectError, { at: 'pool-connect' })
@@ -168,10 +183,32 @@ class StatementNames {
 }
 
 /**
+ * The rows of a result the driver sent as arrays, made into objects by
+ * `reader`; by the result's column names when they are not the reader's
+ * fields (a statement whose columns differ from what its caller said).
+ */
+function readRows<Row>(result: DriverResult<unknown>, reader: RowReader<unknown>): Row[] {
+  const names = (result.fields ?? []).map((field) => field.name)
+  const arrays = result.rows as unknown[][]
+  const read =
+    reader.forColumns(names) ??
+    ((values: readonly unknown[]) => Object.fromEntries(names.map((n, k) => [n, values[k]])))
+  const rows = new Array<Row>(arrays.length)
+  for (let k = 0; k < arrays.length; k++) rows[k] = read(arrays[k]!) as Row
+  return rows
+}
+
+/** What the driver is given: the text alone for an unnamed statement of object rows. */
+function queryConfig(sql: string, name: string | undefined, arrays: boolean) {
+  if (!arrays) return name === undefined ? sql : { name, text: sql }
+  return name === undefined ? { text: sql, rowMode: 'array' as const } : { name, text: sql, rowMode: 'array' as const }
+}
+
+/**
  * One checkout and one statement, prepared under `name` when one is
- * given. Settles at once, with the closed database's error, if the
- * database closes meanwhile; a client that arrives after that is given
- * straight back.
+ * given, its rows sent as arrays when `arrays` is set. Settles at once,
+ * with the closed database's error, if the database closes meanwhile; a
+ * client that arrives after that is given straight back.
  */
 function attemptOnce<Row>(
   pool: GuardedPool,
@@ -179,6 +216,7 @@ function attemptOnce<Row>(
   sql: string,
   parameters: readonly unknown[],
   name: string | undefined,
+  arrays = false,
 ): Promise<Attempt<Row>> {
   return new Promise((resolve, reject) => {
     const leave = lifecycle.enter(reject)
@@ -188,7 +226,7 @@ function attemptOnce<Row>(
         return resolve({ connectError })
       }
       if (lifecycle.closed) return client.release(true)
-      const query = name === undefined ? sql : { name, text: sql }
+      const query = queryConfig(sql, name, arrays)
       client.query<Row>(query, parameters, (error, result) => {
         leave()
         // destroy the client when the error ended its session, or showed that a statement the driver prepared

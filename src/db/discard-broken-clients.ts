@@ -26,6 +26,8 @@ export interface DriverPool {
 /** A statement's result as the driver's callback gets it. */
 export interface DriverResult<Row> {
   readonly command: string
+  /** The result's columns, in order. */
+  readonly fields?: ReadonlyArray<{ readonly name: string }>
   readonly rowCount: number | null
   readonly rows: Row[]
 }
@@ -36,7 +38,7 @@ export interface DriverClient extends PostgresPoolClient {
   // The callback form, which returns the client the moment the result arrives (the stores' direct path); a
   // named statement is prepared on the connection the first time it is sent there.
   query<R>(
-    sql: string | { readonly name: string; readonly text: string },
+    sql: string | { readonly name?: string; readonly text: string; readonly rowMode?: 'array' },
     parameters: ReadonlyArray<unknown>,
     callback: (error: Error | undefined, result: DriverResult<R>) => void,
   ): void

@@ -4,6 +4,7 @@ import { ANY_USER } from '../db/read-tokens.js'
 import type { Database } from '../db/taskstore-database.js'
 import type { QueryRunner } from './query-runner.js'
 import type { AllTasksQuery, Page, Task } from './task.js'
+import { TASK_ROWS } from './task-columns.js'
 import {
   cursorScope,
   decodeCursor,
@@ -79,7 +80,7 @@ export function createTaskPages(db: Kysely<Database>, runner: QueryRunner, can: 
       { read: owner ?? ANY_USER },
       // A search's plan planned for any user, with statistics of many small users, reads most of a large user's
       // tasks; a user's other listings planned that way stay bounded by their page.
-      { preparable: scope === 'user' && !shape.search },
+      { preparable: scope === 'user' && !shape.search, rows: TASK_ROWS },
     )
     if (rows.length <= limit) return { items: rows, nextCursor: null }
     rows.length = limit
