@@ -105,6 +105,21 @@ describeEachBackend(
       }
     })
 
+    test('a database opened without the option prepares what one opened with it does', async () => {
+      const byDefault = await openOneConnection(context())
+      const prepared = await openOneConnection(context(), true)
+      try {
+        await exercise(byDefault, 'default@example.com')
+        await exercise(prepared, 'explicit@example.com')
+        const statements = (await preparedOnSession(byDefault)).map(({ statement }) => statement)
+        expect(statements.length).toBeGreaterThan(0)
+        expect(statements).toEqual((await preparedOnSession(prepared)).map(({ statement }) => statement))
+      } finally {
+        await byDefault.destroy()
+        await prepared.destroy()
+      }
+    })
+
     test('a session whose prepared statements were deallocated behind the driver answers every call, and the database prepares no more', async () => {
       await withPreparedConnection(context(), async (prepared) => {
         const before = await exercise(prepared, 'deallocated@example.com')
