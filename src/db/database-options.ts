@@ -38,11 +38,12 @@ export interface DatabaseOptions {
   readonly statementTimeoutMs?: number
   /**
    * Prepare each store statement whose plan does not depend on its values
-   * (reads and writes of one task or user, counts, a user's listings without
-   * `search`) once per connection, and then send only its values: the server
-   * skips parsing it, and after five calls planning it too. A search is
-   * never prepared: planned for any user, it reads most of a large user's
-   * tasks. `listAllTasks` is not prepared either. Applies outside
+   * (reads and writes of one task or user, counts, a user's listings, and
+   * a search's reads in order) once per connection, and then send only its
+   * values: the server skips parsing it, and after five calls planning it
+   * too. A search's lookup of a rare term's matches is never prepared:
+   * planned for any user, it reads most of a large user's tasks.
+   * `listAllTasks` is not prepared either. Applies outside
    * transactions, on the primary and on replicas, with either driver.
    * Default true; `false` sends every statement unnamed, parsed and planned
    * on every call. It gains nothing behind a transaction-pooling PgBouncer

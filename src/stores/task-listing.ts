@@ -67,13 +67,25 @@ type SortColumn = (typeof SORT_COLUMN)[TaskSort]
  * On Postgres a user's listing is a merge of ranges that an index holds in
  * order (see {@link listingRanges}): each range reads at most a page, and
  * the page is the first `limit` rows of their union. So a page costs the
- * same on a user with 100,000 tasks as on one with 100.
+ * same on a user with 100,000 tasks as on one with 100. A user's search is
+ * read from a window of the listing first ({@link searchWindow}); when that
+ * returns no rows, {@link buildSearchFallback} makes the page.
  */
 export function buildListing(db: Kysely<Database>, shape: ListingShape): Compilable<Task> {
   const limit = placeholder<number>('limit')
   if (!shape.orderedSubqueries || !shape.byUser) return orderedRange(db, shape, {}, limit)
-  if (shape.search) return searchListing(db, shape)
+  if (shape.search) return searchWindow(db, shape)
   return mergedRanges(db, shape, limit)
+}
+
+/**
+ * Whether a listing of this shape is a search in a window of the listing,
+ * whose empty answer means the page is {@link buildSearchFallback}'s to
+ * make. Its plan is bounded by the window whatever the term and the user,
+ * so it may be prepared.
+ */
+export function searchesInWindow(shape: ListingShape): boolean {
+  return shape.search && shape.orderedSubqueries && shape.byUser
 }
 
 /** How many rows, in order, a search reads first, to tell a rare term from one that fills pages in order. */
@@ -85,59 +97,61 @@ export const SEARCH_PROBE = 300
  * would not fill the window's page either, and costs less fetched at once.
  */
 export const SEARCH_PROBE_MATCHES = 5
-/** How many rows, in order, a search that is not rare reads before it looks the matches up in the trigram index instead. */
+/** How many rows, in order, a search reads at most before it looks the matches up in the trigram index instead. */
 export const SEARCH_WINDOW = 1500
 
 /**
- * A search first reads the listing's next {@link SEARCH_PROBE} rows in
- * order. A term with fewer than {@link SEARCH_PROBE_MATCHES} matches there
- * is rare: every match past the cursor is fetched at once (the trigram
- * index finds them, and a term that rare has few) and sorted. Otherwise the
- * search reads the listing's next {@link SEARCH_WINDOW} rows in order and
- * keeps the matches: a term in more than a few percent of the user's tasks
- * fills the page there. Only when the window held the full amount and still
- * too few matches does it fetch and sort the matches past the cursor after
- * all. Either way it reads a few thousand rows at most on a 100,000-task
- * user, where a plan chosen from the column's statistics reads all of them
- * when the term is common elsewhere but rare for this user; and a rare term,
- * the slowest case, reads a fifth of the window. Postgres skips each read
- * whose one-time filter says it is not needed.
+ * A search's first statement: the page's matches among the listing's next
+ * {@link SEARCH_WINDOW} rows in order, or no rows when those cannot make
+ * the page. It reads the next {@link SEARCH_PROBE} rows first: a term with
+ * fewer than {@link SEARCH_PROBE_MATCHES} matches there, when there are
+ * that many rows, is rare, and the statement stops. Otherwise it keeps the
+ * window's first matches, which are the page when they fill it or when the
+ * window holds every row left in the listing. A term in more than a few
+ * percent of the user's tasks fills the page there; a rare one, the case
+ * left to {@link buildSearchFallback}, costs a fifth of the window. Either
+ * way the statement reads at most the window, for any term and any user,
+ * so a plan made for any user is as bounded as one made for the term, and
+ * on a user with few tasks it is a read of them in order.
  *
- * A `completedAt` listing is read in two parts, the completed tasks and
- * then the null tail (see {@link listingRanges}), each with a window of its
- * own: the tail's window is read only when the completed part ran out
- * before its window filled and held too few matches (its probe, only when
- * that part has fewer than {@link SEARCH_PROBE} rows), so a common term
- * costs what it costs on any other sort.
+ * Rare first, then the hits: when the probe decides, the window is read no
+ * further; once the hits fill the page the window's count is never taken,
+ * so the window is read only as far as the page's matches (a CTE is
+ * computed as far as its readers pull, and Postgres skips a branch whose
+ * one-time filter is false).
  */
-function searchListing(db: Kysely<Database>, shape: ListingShape): Compilable<Task> {
+function searchWindow(db: Kysely<Database>, shape: ListingShape): Compilable<Task> {
   const unsearched: ListingShape = { ...shape, search: false }
   const ranges = listingRanges(unsearched)
   const completed = ranges.filter((range) => range.part === 'completed')
   const tail = ranges.filter((range) => range.part === 'tail')
-  if (completed.length > 0 && tail.length > 0) return twoPartSearch(db, shape, completed, tail)
-  const window = mergedRanges(db, unsearched, sql.lit(SEARCH_WINDOW) as never)
+  if (completed.length > 0 && tail.length > 0) return twoPartSearchWindow(db, shape, completed, tail)
   const limit = placeholder<number>('limit')
-  const fallback = searchFallback(limit, windowFull('search_window'))
+  const leftToFallback = sql<boolean>`((${count('search_probe_hits')} < ${sql.lit(SEARCH_PROBE_MATCHES)}
+      and ${count('search_probe_rows')} = ${sql.lit(SEARCH_PROBE)})
+    or (${count('search_hits')} < ${limit} and ${windowFull('search_window')}))`
   const ctes = db
-    .with('search_window', () => window)
+    .with('search_window', () => mergedRanges(db, unsearched, sql.lit(SEARCH_WINDOW) as never, ranges, 'unplanned'))
+    .with('search_probe_rows', () => probeRows(db, unsearched, ranges, 'search_window'))
     .with('search_probe_hits', () =>
-      probeHits(db, shape, probeRows(db, unsearched, ranges, 'search_window')).limit(
-        sql.lit(SEARCH_PROBE_MATCHES) as never,
-      ),
+      probeHits(db, shape, cteRows(db, 'search_probe_rows')).limit(sql.lit(SEARCH_PROBE_MATCHES) as never),
     )
     // no sort: the outer query orders the page
     .with('search_hits', () => windowHits(db, shape, 'search_window'))
-  return hitsOrFound(ctes, db, shape, fallback)
+  return hitsUnlessLeft(ctes, db, shape, leftToFallback)
 }
 
 /**
- * {@link searchListing} for a `completedAt` listing: the completed part's
- * window first, the tail's after it. Each part's first matches are kept
- * apart, so which rows make the page never depends on the order in which
- * Postgres reads a union.
+ * {@link searchWindow} for a `completedAt` listing, read in two parts (see
+ * {@link listingRanges}): the completed part's window first, the tail's
+ * after it, each with a window of its own. The tail's window is read only
+ * when the completed part ran out before its window filled and held too
+ * few matches, and its probe only when that part has fewer than
+ * {@link SEARCH_PROBE} rows, so a common term costs what it costs on any
+ * other sort. Each part's first matches are kept apart, so which rows make
+ * the page never depends on the order in which Postgres reads a union.
  */
-function twoPartSearch(
+function twoPartSearchWindow(
   db: Kysely<Database>,
   shape: ListingShape,
   completed: readonly ListingRange[],
@@ -145,31 +159,30 @@ function twoPartSearch(
 ): Compilable<Task> {
   const unsearched: ListingShape = { ...shape, search: false }
   const limit = placeholder<number>('limit')
-  const fallback = searchFallback(
-    limit,
-    sql<boolean>`(${windowFull('search_window')} or ${windowFull('search_window_tail')})`,
-  )
+  const probedFull = sql<boolean>`(${count('search_probe_rows')} = ${sql.lit(SEARCH_PROBE)}
+    or ${count('search_probe_rows_tail')} = ${sql.lit(SEARCH_PROBE)})`
+  const leftToFallback = sql<boolean>`((${count('search_probe_hits')} < ${sql.lit(SEARCH_PROBE_MATCHES)} and ${probedFull})
+    or (${count('search_hits')} < ${limit} and (${windowFull('search_window')} or ${windowFull('search_window_tail')})))`
   // The tail's matches count only when the completed part's fell short of a page and the part ended inside its
   // window. Both counts are known by then (every row of the window was read looking for matches); one expression,
   // so the cheap count is always taken first.
-  const tailNeeded = sql<boolean>`((select count(*) from ${sql.table('search_hits_completed')}) < ${limit}
-    and (select count(*) from ${sql.table('search_window')}) < ${sql.lit(SEARCH_WINDOW)})`
+  const tailNeeded = sql<boolean>`(${count('search_hits_completed')} < ${limit}
+    and ${count('search_window')} < ${sql.lit(SEARCH_WINDOW)})`
   const ctes = db
-    .with('search_window', () => mergedRanges(db, unsearched, sql.lit(SEARCH_WINDOW) as never, completed))
-    .with('search_window_tail', () => mergedRanges(db, unsearched, sql.lit(SEARCH_WINDOW) as never, tail))
+    .with('search_window', () => mergedRanges(db, unsearched, sql.lit(SEARCH_WINDOW) as never, completed, 'unplanned'))
+    .with('search_window_tail', () => mergedRanges(db, unsearched, sql.lit(SEARCH_WINDOW) as never, tail, 'unplanned'))
     // The completed part's first rows, which its probe reads and whose count says whether the tail's are probed too.
     .with('search_probe_rows', () => probeRows(db, unsearched, completed, 'search_window'))
-    // The probe reads the completed part's first SEARCH_PROBE rows and, when the part has fewer, the tail's first
-    // SEARCH_PROBE rows too.
+    .with('search_probe_rows_tail', () =>
+      probeRows(db, unsearched, tail, 'search_window_tail').where(
+        sql<boolean>`${count('search_probe_rows')} < ${sql.lit(SEARCH_PROBE)}`,
+      ),
+    )
     .with('search_probe_hits', (qc) =>
       qc
         .selectFrom(
           probeHits(db, shape, cteRows(db, 'search_probe_rows'))
-            .unionAll(
-              probeHits(db, shape, probeRows(db, unsearched, tail, 'search_window_tail')).where(
-                sql<boolean>`(select count(*) from ${sql.table('search_probe_rows')}) < ${sql.lit(SEARCH_PROBE)}`,
-              ),
-            )
+            .unionAll(probeHits(db, shape, cteRows(db, 'search_probe_rows_tail')))
             .as('search_probe_parts'),
         )
         .selectAll()
@@ -182,21 +195,37 @@ function twoPartSearch(
         .selectAll()
         .unionAll(windowHits(db, shape, 'search_window_tail').where(tailNeeded)),
     )
-  return hitsOrFound(ctes, db, shape, fallback)
+  return hitsUnlessLeft(ctes, db, shape, leftToFallback)
 }
 
-/**
- * Whether a search takes the matches past the cursor instead of the hits:
- * the probe found the term rare, or the hits fell short of a page while
- * rows past a full window went unread. Rare first, then the hits: when the
- * probe decides, the window is never read; once the hits fill the page the
- * window's count is never taken, so the window is read only as far as the
- * page's matches (a CTE is computed as far as its readers pull).
- * Parenthesised whole: it is ANDed with a range's own conditions.
- */
-function searchFallback(limit: number, windowsFull: RawBuilder<boolean>) {
-  return sql<boolean>`((select count(*) from ${sql.table('search_probe_hits')}) < ${sql.lit(SEARCH_PROBE_MATCHES)}
-    or ((select count(*) from ${sql.table('search_hits')}) < ${limit} and ${windowsFull}))`
+/** The page of a search's window: its hits in order, or none when `leftToFallback` says they cannot make it. */
+function hitsUnlessLeft(
+  ctes: QueryCreator<Database & { search_hits: Task }>,
+  db: Kysely<Database>,
+  shape: ListingShape,
+  leftToFallback: RawBuilder<boolean>,
+): Compilable<Task> {
+  const hits = ctes.selectFrom('search_hits').selectAll().where(sql<boolean>`not ${leftToFallback}`)
+  return ordered(shape, db.selectFrom(hits.as('page')).selectAll(), true).limit(placeholder<number>('limit'))
+}
+
+type SearchTable =
+  | 'search_window'
+  | 'search_window_tail'
+  | 'search_probe_rows'
+  | 'search_probe_rows_tail'
+  | 'search_probe_hits'
+  | 'search_hits_completed'
+  | 'search_hits'
+
+/** How many rows a common table expression of the search holds (read as far as that takes). */
+function count(table: SearchTable) {
+  return sql<number>`(select count(*) from ${sql.table(table)})`
+}
+
+/** Whether a search window holds the full {@link SEARCH_WINDOW} rows, so more rows may follow it unread. */
+function windowFull(window: 'search_window' | 'search_window_tail') {
+  return sql<boolean>`${count(window)} = ${sql.lit(SEARCH_WINDOW)}`
 }
 
 /**
@@ -221,36 +250,37 @@ function windowHits(db: Kysely<Database>, shape: ListingShape, window: 'search_w
     .limit(placeholder<number>('limit'))
 }
 
-/** The rows of a common table expression of the search, as tasks. */
-function cteRows(db: Kysely<Database>, name: 'search_window' | 'search_window_tail' | 'search_probe_rows') {
-  return db.selectFrom(sql<Task>`${sql.table(name)}`.as(name)).selectAll()
-}
-
 /**
- * The page: the hits, unless `fallback` says the matches past the cursor
- * (fetched whole through the trigram index, and sorted) make it instead.
+ * A search's page when its window ({@link searchWindow}) answered no rows:
+ * every match past the cursor, fetched at once and sorted. The term was
+ * rare, or too few of the window's rows matched, so the matches are few
+ * next to the user's tasks; the trigram index finds them. Which index
+ * finds them best depends on the term, so this statement is never
+ * prepared.
  */
-function hitsOrFound(
-  ctes: QueryCreator<Database & { search_hits: Task }>,
-  db: Kysely<Database>,
-  shape: ListingShape,
-  fallback: RawBuilder<boolean>,
-): Compilable<Task> {
-  const query = ctes
+export function buildSearchFallback(db: Kysely<Database>, shape: ListingShape): Compilable<Task> {
+  const found = db
     .with(
       (cte) => cte('search_found').materialized(),
       () => searchFound(db, shape),
     )
-    .selectFrom('search_hits')
+    .selectFrom(searchFoundPastCursor(db, { ...shape, search: false }).as('page'))
     .selectAll()
-    .where(sql<boolean>`not ${fallback}`)
-    .unionAll(searchFoundPastCursor(db, { ...shape, search: false }).where(fallback))
-  return ordered(shape, db.selectFrom(query.as('page')).selectAll(), true).limit(placeholder<number>('limit'))
+  return ordered(shape, found, true).limit(placeholder<number>('limit'))
 }
 
-/** Whether a search window holds the full {@link SEARCH_WINDOW} rows, so more rows may follow it unread. */
-function windowFull(window: 'search_window' | 'search_window_tail') {
-  return sql<boolean>`(select count(*) from ${sql.table(window)}) = ${sql.lit(SEARCH_WINDOW)}`
+/** The cache key of {@link buildSearchFallback}'s statement for a shape, apart from every {@link shapeKey}. */
+export function searchFallbackKey(shape: ListingShape): number {
+  return shapeKey(shape) | SEARCH_FALLBACK_BIT
+}
+const SEARCH_FALLBACK_BIT = 1 << 12
+
+/** The rows of a common table expression of the search, as tasks. */
+function cteRows(
+  db: Kysely<Database>,
+  name: 'search_window' | 'search_window_tail' | 'search_probe_rows' | 'search_probe_rows_tail',
+) {
+  return db.selectFrom(sql<Task>`${sql.table(name)}`.as(name)).selectAll()
 }
 
 /**
@@ -265,7 +295,7 @@ function probeRows(
   ranges: readonly ListingRange[],
   window: 'search_window' | 'search_window_tail',
 ): SelectQueryBuilder<any, any, Task> {
-  if (ranges.length > 1) return mergedRanges(db, shape, sql.lit(SEARCH_PROBE) as never, ranges) as never
+  if (ranges.length > 1) return mergedRanges(db, shape, sql.lit(SEARCH_PROBE) as never, ranges, 'unplanned') as never
   return cteRows(db, window).limit(sql.lit(SEARCH_PROBE) as never)
 }
 
@@ -298,16 +328,29 @@ function ordered<Q extends SelectQueryBuilder<any, any, any>>(shape: ListingShap
     .orderBy('id', direction) as Q
 }
 
+/**
+ * Whether the planner is told whose rows a range reads (`planned`), or only
+ * that they are one user's (`unplanned`: the user comes from a subquery it
+ * cannot see into). A search's window is bounded by its size for any user,
+ * and planned for no user in particular its custom plans cost what its
+ * generic plan does, so a prepared window goes generic after five calls
+ * and is not planned again. Told the user, the planner expects a small
+ * user's window to cost a little less than the average user's, and plans
+ * every call anew.
+ */
+type Owner = 'planned' | 'unplanned'
+
 /** The first `limit` rows of every range of the listing (or of the ranges given), in order. */
 function mergedRanges(
   db: Kysely<Database>,
   shape: ListingShape,
   limit: number,
   ranges: readonly ListingRange[] = listingRanges(shape),
+  owner: Owner = 'planned',
 ) {
-  if (ranges.length === 1) return orderedRange(db, shape, ranges[0]!, limit)
+  if (ranges.length === 1) return orderedRange(db, shape, ranges[0]!, limit, 'tasks', owner)
   const branches = ranges.map((range, i) =>
-    db.selectFrom(orderedRange(db, shape, range, limit).as(`r${i}`)).selectAll(),
+    db.selectFrom(orderedRange(db, shape, range, limit, 'tasks', owner).as(`r${i}`)).selectAll(),
   )
   const union = branches.slice(1).reduce((all, branch) => all.unionAll(branch), branches[0]!)
   return ordered(shape, db.selectFrom(union.as('page')).selectAll(), true).limit(limit)
@@ -382,13 +425,17 @@ function orderedRange(
   range: ListingRange,
   limit: number | undefined,
   from: 'tasks' | 'search_found' = 'tasks',
+  owner: Owner = 'planned',
 ): SelectQueryBuilder<Database, 'tasks', Task> {
   const column = SORT_COLUMN[shape.sort]
   const before = shape.order === 'asc' ? '>' : '<'
   const nullable = shape.sort === 'completedAt'
 
   let query = taskRows(db, from)
-  if (shape.byUser) query = query.where('user_id', '=', placeholder<string>('userId'))
+  if (shape.byUser) {
+    const userId = placeholder<string>('userId')
+    query = query.where('user_id', '=', owner === 'planned' ? userId : sql<string>`(select ${userId})`)
+  }
   query = filterEquals(query, 'completed', range.completed, shape.completed)
   if (range.priority === 'bound' && shape.sort === 'priority' && shape.orderedSubqueries) {
     // Equality would tell the planner the sort key is constant, leaving `id` as the order, which the primary

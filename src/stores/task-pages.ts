@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely'
 import type { DatabaseCapabilities } from '../db/database-capabilities.js'
 import { ANY_USER } from '../db/read-tokens.js'
 import type { Database } from '../db/taskstore-database.js'
-import type { QueryRunner } from './query-runner.js'
+import type { QueryRunner, Route } from './query-runner.js'
 import type { AllTasksQuery, Page, Task } from './task.js'
 import { TASK_ROWS } from './task-columns.js'
 import {
@@ -13,7 +13,15 @@ import {
   POSTGRES_TIMES,
   positionParameter,
 } from './task-cursor.js'
-import { buildListing, containsPattern, type ListingShape, shapeKey } from './task-listing.js'
+import {
+  buildListing,
+  buildSearchFallback,
+  containsPattern,
+  type ListingShape,
+  searchesInWindow,
+  searchFallbackKey,
+  shapeKey,
+} from './task-listing.js'
 
 const DEFAULT_LIMIT = 50
 
@@ -23,7 +31,8 @@ export type ListTasks = (scope: 'user' | 'all', owner: string | undefined, query
 /**
  * Keyset pages of tasks: decodes the cursor (which must belong to this very
  * listing), runs the listing's SQL for one more row than the page, and
- * encodes the next cursor from the page's last row.
+ * encodes the next cursor from the page's last row. A user's search whose
+ * window held no page sends a second statement for it.
  *
  * @example
  * ```ts
@@ -62,26 +71,33 @@ export function createTaskPages(db: Kysely<Database>, runner: QueryRunner, can: 
       likeEscape: can.likeEscape,
       orderedSubqueries: can.orderedSubqueries,
     }
-    const search =
-      query.search === undefined ? undefined : can.likeEscape ? containsPattern(query.search) : query.search
-    const { rows } = await runner.run<Task>(
-      shapeKey(shape),
-      () => buildListing(db, shape),
-      {
-        userId: owner,
-        completed: query.completed,
-        priority: query.priority,
-        search,
-        afterValue: position && positionParameter(position, sort),
-        afterId: position?.id,
-        limit: limit + 1,
-      },
-      {},
-      { read: owner ?? ANY_USER },
-      // A search's plan planned for any user, with statistics of many small users, reads most of a large user's
-      // tasks; a user's other listings planned that way stay bounded by their page.
-      { preparable: scope === 'user' && !shape.search, rows: TASK_ROWS },
-    )
+    const values = {
+      userId: owner,
+      completed: query.completed,
+      priority: query.priority,
+      search: query.search === undefined ? undefined : can.likeEscape ? containsPattern(query.search) : query.search,
+      afterValue: position && positionParameter(position, sort),
+      afterId: position?.id,
+      limit: limit + 1,
+    }
+    const route: Route = { read: owner ?? ANY_USER }
+    // Planned for any user, with statistics of many small users, a listing of everyone's tasks may read most of
+    // them; a user's listing planned that way stays bounded by its page, and a search by its window.
+    const preparable = scope === 'user' && (!shape.search || searchesInWindow(shape))
+    let { rows } = await runner.run<Task>(shapeKey(shape), () => buildListing(db, shape), values, {}, route, {
+      preparable,
+      rows: TASK_ROWS,
+    })
+    if (rows.length === 0 && searchesInWindow(shape)) {
+      ;({ rows } = await runner.run<Task>(
+        searchFallbackKey(shape),
+        () => buildSearchFallback(db, shape),
+        values,
+        {},
+        route,
+        { preparable: false, rows: TASK_ROWS },
+      ))
+    }
     if (rows.length <= limit) return { items: rows, nextCursor: null }
     rows.length = limit
     const last = rows[limit - 1]!

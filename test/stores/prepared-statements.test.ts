@@ -66,13 +66,15 @@ async function exercise(db: Kysely<Database>, email: string) {
   const page = await tasks.getTasks(user.id, { sort: 'title', order: 'asc', limit: 100 })
   const found = await tasks.getTasks(user.id, { search: 'renamed', sort: 'title', order: 'asc', limit: 100 })
   expect(found.items).toEqual(page.items)
+  // no match in the window: the fallback looks past it
+  expect((await tasks.getTasks(user.id, { search: 'absent' })).items).toEqual([])
   return { user, created, page, counts: await tasks.countTasks(user.id) }
 }
 
 describeEachBackend(
   'preparedStatements',
   (context) => {
-    test('prepares point statements and listings once per connection, never a search, and answers as without', async () => {
+    test("prepares point statements, listings and a search's window once per connection, never a search's fallback, and answers as without", async () => {
       const prepared = await openOneConnection(context(), true)
       const plain = await openOneConnection(context(), false)
       try {
@@ -95,14 +97,44 @@ describeEachBackend(
         expect(texts.some((text) => /^insert into "\w+"\."tasks"/.test(text))).toBe(true)
         expect(texts.some((text) => /^update "\w+"\."tasks"/.test(text))).toBe(true)
         expect(texts.some((text) => /^delete from "\w+"\."tasks"/.test(text))).toBe(true)
-        // the listing's text orders its rows, and a search's reads its window of rows in order
-        expect(texts.filter((text) => /order by/i.test(text))).toHaveLength(1)
-        expect(texts.filter((text) => /search_window/.test(text))).toEqual([])
+        // the listing, and the two searches' windows (sorted by title, and by the default)
+        expect(texts.filter((text) => /order by/i.test(text))).toHaveLength(3)
+        expect(texts.filter((text) => /search_window/.test(text))).toHaveLength(2)
+        expect(texts.filter((text) => /search_found/.test(text))).toEqual([])
         expect(await preparedOnSession(plain)).toEqual([])
       } finally {
         await prepared.destroy()
         await plain.destroy()
       }
+    })
+
+    test("a search's window runs its generic plan from the sixth call on, for a small user beside a large one", async () => {
+      const { db, schema } = context()
+      const users = sql.id(schema, 'users')
+      const tasks = sql.id(schema, 'tasks')
+      await sql`insert into ${users} (id, email) select 'plan-' || g, 'plan' || g || '@example.com' from generate_series(0, 60) g`.execute(
+        db,
+      )
+      // plan-0 has 20,000 tasks and 60 others 100 each, half of them with the term: told the user, the planner
+      // expects a small user's window to cost a fraction of the average user's, and would plan each call for its user
+      await sql`
+        insert into ${tasks} (user_id, title)
+        select case when g <= 20000 then 'plan-0' else 'plan-' || (g % 60 + 1) end,
+               case when (g / 60) % 2 = 0 then 'needle ' || g else 'hay ' || g end
+        from generate_series(1, 26000) g`.execute(db)
+      await sql`analyze ${tasks}`.execute(db)
+      await withPreparedConnection(context(), async (prepared) => {
+        const store = createTaskStore(prepared)
+        for (let i = 1; i <= 12; i++) {
+          const page = await store.getTasks(`plan-${i}`, { search: 'needle' })
+          expect(page.items.map((task) => task.title.startsWith('needle'))).toEqual(Array(50).fill(true))
+        }
+        const { rows } = await sql<{ generic_plans: string; custom_plans: string }>`
+          select generic_plans, custom_plans from pg_prepared_statements where statement like '%search_window%'`.execute(
+          prepared,
+        )
+        expect(rows.map((row) => [Number(row.custom_plans), Number(row.generic_plans)])).toEqual([[5, 7]])
+      })
     })
 
     test('a database opened without the option prepares what one opened with it does', async () => {
