@@ -7,25 +7,27 @@ export interface PatchAssignments<Column extends string> {
   /** The given fields, comma-separated in the column map's order: names the statement's shape. */
   readonly fields: string
   /**
-   * Each given field's column, bound to a placeholder named after the
-   * field (`never` because a placeholder stands in for whatever value the
-   * column takes), and `updated_at`.
+   * Builds the SET clause: each given field's column, bound to a
+   * placeholder named after the field (`never` because a placeholder stands
+   * in for whatever value the column takes), and `updated_at`. Called only
+   * when the statement of this shape is first built.
    */
-  readonly set: { readonly [C in Column]?: never } & { readonly updated_at: RawBuilder<Date> | Date }
+  readonly set: () => { readonly [C in Column]?: never } & { readonly updated_at: RawBuilder<Date> | Date }
 }
 
 /**
  * The SET clause for the fields a patch gives (any value but `undefined`;
  * `null` clears a column), each column bound to a placeholder named after
  * its field, so one compiled statement serves every patch of that shape;
- * `updated_at` moves forward as `updatedAt` says.
+ * `updated_at` moves forward as `updatedAt` says. Only `fields` is worked
+ * out on every call.
  *
  * @example
  * ```ts
  * import { updatedAtFor } from './updated-at.js'
  * const { fields, set } = patchAssignments({ priority: 2 }, { title: 'title', priority: 'priority' }, updatedAtFor(true))
- * // fields: 'priority'; set: { priority: placeholder('priority'), updated_at: now() }
- * const build = () => db.updateTable('tasks').set(set)
+ * // fields: 'priority'; set(): { priority: placeholder('priority'), updated_at: now() }
+ * const build = () => db.updateTable('tasks').set(set())
  * ```
  */
 export function patchAssignments<Field extends string, Column extends string>(
@@ -33,12 +35,16 @@ export function patchAssignments<Field extends string, Column extends string>(
   columns: { readonly [F in Field]: Column },
   updatedAt: UpdatedAt,
 ): PatchAssignments<Column> {
-  const given: Field[] = []
-  const set: { [C in Column]?: never } = {}
+  let fields = ''
   for (const field in columns) {
-    if (patch[field] === undefined) continue
-    given.push(field)
-    set[columns[field]] = placeholder<never>(field)
+    if (patch[field] !== undefined) fields = fields === '' ? field : `${fields},${field}`
   }
-  return { fields: given.join(','), set: { ...set, updated_at: updatedAt.value } }
+  const set = () => {
+    const assignments: { [C in Column]?: never } = {}
+    for (const field in columns) {
+      if (patch[field] !== undefined) assignments[columns[field]] = placeholder<never>(field)
+    }
+    return { ...assignments, updated_at: updatedAt.value }
+  }
+  return { fields, set }
 }

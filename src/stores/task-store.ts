@@ -7,10 +7,10 @@ import {
   allTasksQuerySchema,
   parseInput,
   parseTaskId,
+  parseTaskInput,
+  parseTaskPatch,
   parseTaskQuery,
   parseUserId,
-  taskInputSchema,
-  taskPatchSchema,
 } from '../validation/index.js'
 import { patchAssignments } from './patch-assignments.js'
 import { QueryRunner } from './query-runner.js'
@@ -59,7 +59,7 @@ export function createTaskStore<DB extends Database>(database: Kysely<DB> | Tran
     {
       async createTask(userId, input) {
         const owner = parseUserId(userId, 'userId')
-        const task = parseInput(taskInputSchema, input)
+        const task = parseTaskInput(input)
         const { rows } = await run<Task>(
           'create',
           () =>
@@ -102,7 +102,7 @@ export function createTaskStore<DB extends Database>(database: Kysely<DB> | Tran
       async updateTask(userId, taskId, patch) {
         const owner = parseUserId(userId, 'userId')
         const id = parseTaskId(taskId, 'taskId')
-        const changes = parseInput(taskPatchSchema, patch)
+        const changes = parseTaskPatch(patch)
         const { fields, set } = patchAssignments(changes, TASK_PATCH_COLUMNS, updatedAt)
         return oneOwnedTask(
           `update:${fields}`,
@@ -111,7 +111,7 @@ export function createTaskStore<DB extends Database>(database: Kysely<DB> | Tran
               db
                 .updateTable('tasks')
                 .set({
-                  ...set,
+                  ...set(),
                   // completedAt changes only when completed does
                   ...(changes.completed !== undefined && {
                     completed_at: sql`case when ${placeholder('completed')}::boolean then coalesce(completed_at, now()) end`,

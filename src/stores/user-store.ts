@@ -142,7 +142,7 @@ export function createUserStore<DB extends Database>(
         const { fields, set } = patchAssignments(values, USER_PATCH_COLUMNS, updatedAt)
         return one(
           `updateUser:${fields}`,
-          () => byId(db.updateTable('users').set(set).returning(USER_COLUMNS)),
+          () => byId(db.updateTable('users').set(set()).returning(USER_COLUMNS)),
           values,
           { duplicate: { email: `A user with email ${changes.email} already exists` } },
           { write: [userId] },

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { parseArgument } from './parse-input.js'
-import { boundedText, codePointLength } from './text-rules.js'
+import { boundedText, isBoundedText } from './text-rules.js'
 
 /** Largest value of a Postgres `integer`. */
 export const MAX_INTEGER = 2_147_483_647
@@ -12,8 +12,10 @@ export const taskIdSchema = z
   .min(1, { error: 'must be at least 1' })
   .max(MAX_INTEGER, { error: `must be at most ${MAX_INTEGER}` })
 
+const USER_ID_LENGTH = { min: 1, max: 36 } as const
+
 /** A user id: 1–36 characters (a UUID, or an id from the host's auth provider). */
-export const userIdSchema = boundedText(1, 36)
+export const userIdSchema = boundedText(USER_ID_LENGTH.min, USER_ID_LENGTH.max)
 
 /**
  * Parses a task id: the same rule as {@link taskIdSchema}, checked by hand
@@ -30,15 +32,6 @@ export function parseTaskId(value: unknown, name: string): number {
  * no NUL, no unpaired surrogate), checked by hand first for the same reason.
  */
 export function parseUserId(value: unknown, name: string): string {
-  if (
-    typeof value === 'string' &&
-    value.length >= 1 &&
-    value.length <= 72 &&
-    !value.includes('\u0000') &&
-    value.isWellFormed() &&
-    (value.length <= 36 || codePointLength(value) <= 36)
-  ) {
-    return value
-  }
+  if (typeof value === 'string' && isBoundedText(value, USER_ID_LENGTH.min, USER_ID_LENGTH.max)) return value
   return parseArgument(userIdSchema, value, name)
 }

@@ -1,6 +1,7 @@
 export { MAX_INTEGER, parseTaskId, parseUserId, taskIdSchema, userIdSchema } from './id-schemas.js'
 export { parseArgument, parseInput } from './parse-input.js'
 export { parseTaskQuery } from './query-parsing.js'
+export { parseTaskInput, parseTaskPatch } from './task-parsing.js'
 export {
   allTasksQuerySchema,
   MAX_CURSOR_LENGTH,

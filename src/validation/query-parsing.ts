@@ -1,3 +1,4 @@
+import { isIntegerIn, isPlainObject } from './hand-checks.js'
 import { parseInput } from './parse-input.js'
 import {
   MAX_CURSOR_LENGTH,
@@ -10,9 +11,6 @@ import {
 
 const SORTS: ReadonlySet<unknown> = new Set(TASK_SORTS)
 const ORDERS: ReadonlySet<unknown> = new Set(['asc', 'desc'])
-
-const isIntegerIn = (value: unknown, { min, max }: { readonly min: number; readonly max: number }) =>
-  typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max
 
 /** The hand check of each key the fast path takes; a `search` goes to zod. */
 const FIELD_CHECKS = {
@@ -54,10 +52,4 @@ function fastTaskQuery(value: unknown): ParsedTaskQuery | undefined {
     query[key] = field
   }
   return query as ParsedTaskQuery
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false
-  const prototype = Object.getPrototypeOf(value)
-  return prototype === Object.prototype || prototype === null
 }

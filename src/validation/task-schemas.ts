@@ -4,7 +4,7 @@ import { userIdSchema } from './id-schemas.js'
 import { notAnObjectError } from './object-error.js'
 import { boundedText } from './text-rules.js'
 
-/** Bounds these schemas share with the hand check in `query-parsing.ts`. */
+/** Bounds these schemas share with the hand checks in `query-parsing.ts` and `task-parsing.ts`. */
 export const PRIORITY = { min: 1, max: 5 } as const
 export const PAGE_SIZE = { min: 1, max: 100 } as const
 /** A title's length in code points, after trimming. */
@@ -12,8 +12,11 @@ export const TITLE_LENGTH = { min: 1, max: 200 } as const
 /** The longest cursor the store makes (a page ending on 200 four-byte characters): longer is refused unread. */
 export const MAX_CURSOR_LENGTH = maxCursorLength(TITLE_LENGTH.max)
 
+/** A description's length in code points. */
+export const DESCRIPTION_LENGTH = { min: 0, max: 1000 } as const
+
 const title = boundedText(TITLE_LENGTH.min, TITLE_LENGTH.max, { trim: true })
-const description = boundedText(0, 1000)
+const description = boundedText(DESCRIPTION_LENGTH.min, DESCRIPTION_LENGTH.max)
 const priority = z
   .number({ error: 'must be a number' })
   .int({ error: 'must be an integer' })
@@ -93,5 +96,9 @@ export const allTasksQuerySchema = taskQuerySchema.extend({ userId: userIdSchema
 
 export type TaskInput = z.input<typeof taskInputSchema>
 export type TaskPatch = z.input<typeof taskPatchSchema>
+/** A new task once parsed: its title trimmed. */
+export type ParsedTaskInput = z.output<typeof taskInputSchema>
+/** A task patch once parsed: its title trimmed. */
+export type ParsedTaskPatch = z.output<typeof taskPatchSchema>
 /** A task listing's query once parsed. */
 export type ParsedTaskQuery = z.output<typeof taskQuerySchema>

@@ -8,6 +8,18 @@ export function codePointLength(text: string): number {
 }
 
 /**
+ * The rule of {@link boundedText} checked by hand, on text already trimmed
+ * where the rule trims: what the fast paths ask before they skip zod.
+ */
+export function isBoundedText(text: string, min: number, max: number): boolean {
+  // a UTF-16 length is at least the code points and at most twice them
+  if (text.length > 2 * max || text.includes('\u0000') || !text.isWellFormed()) return false
+  if (text.length >= 2 * min && text.length <= max) return true
+  const points = codePointLength(text)
+  return points >= min && points <= max
+}
+
+/**
  * A string of `min`–`max` code points (trimmed first when `trim` is set)
  * that Postgres can store exactly: no NUL character (text cannot hold one)
  * and no unpaired surrogate (UTF-8 cannot encode one; the driver would

@@ -1,12 +1,16 @@
 import fc from 'fast-check'
-import { expect, test } from 'vitest'
+import { describe, expect, test } from 'vitest'
 import { ValidationError } from '../../src/errors/index.js'
 import {
   MAX_CURSOR_LENGTH,
   parseTaskId,
+  parseTaskInput,
+  parseTaskPatch,
   parseTaskQuery,
   parseUserId,
   taskIdSchema,
+  taskInputSchema,
+  taskPatchSchema,
   taskQuerySchema,
   userIdSchema,
 } from '../../src/validation/index.js'
@@ -112,6 +116,74 @@ test('parseTaskQuery, like zod, checks fields a polluted Object.prototype suppli
         } else {
           expect(() => parseTaskQuery(query)).toThrow(ValidationError)
         }
+      }
+    } finally {
+      delete prototype[name]
+    }
+  }
+})
+
+describe('parseTaskInput and parseTaskPatch accept exactly what their schemas accept, with the same result', () => {
+  // each field valid, or just outside its rule (lengths counted in code points, after trimming for a title)
+  const text = (max: number) =>
+    fc.constantFrom(
+      '',
+      ' ',
+      '  Plan the week ',
+      'a\u0000b',
+      '\ud800',
+      'x'.repeat(max),
+      'x'.repeat(max + 1),
+      ` ${'x'.repeat(max)} `,
+      '😀'.repeat(max),
+      '😀'.repeat(max + 1),
+      `${'😀'.repeat(max - 1)}xy`,
+      7,
+      null,
+    )
+  const nearlyValid = fc.record(
+    {
+      title: fc.oneof(text(200), fc.string({ maxLength: 6, unit: 'binary' }), fc.constant(undefined)),
+      description: fc.oneof(text(1000), fc.constant(undefined)),
+      priority: fc.constantFrom(1, 3, 5, undefined, 0, 6, 2.5, '3', null),
+      completed: fc.constantFrom(true, false, undefined, 'true', 0, null),
+    },
+    { requiredKeys: [] },
+  )
+  // the same fields as non-enumerable own properties, which zod reads too
+  const hidden = nearlyValid.map((fields) => {
+    const task = {}
+    for (const [name, field] of Object.entries(fields)) Object.defineProperty(task, name, { value: field })
+    return task
+  })
+  const key = fc.constantFrom('title', 'description', 'priority', 'completed', 'userId', 'id', 'other')
+  const values = fc.oneof(
+    nearlyValid,
+    hidden,
+    nearlyValid.map((fields) => Object.assign(Object.create(null), fields)),
+    nearlyValid.map((fields) => ({ ...fields, extra: 1 })),
+    fc.dictionary(key, fc.anything(), { maxKeys: 4 }),
+    fc.constantFrom(undefined, null, [], 'task', new Date(0), Object.create({ title: 'inherited' })),
+    fc.anything(),
+  )
+
+  test('parseTaskInput', () => expectSameAsSchema(values, (task) => parseTaskInput(task), taskInputSchema))
+  test('parseTaskPatch', () => expectSameAsSchema(values, (patch) => parseTaskPatch(patch), taskPatchSchema))
+})
+
+test('parseTaskPatch, like zod, checks fields a polluted Object.prototype supplies', () => {
+  const prototype = Object.prototype as Record<string, unknown>
+  for (const [name, polluted] of [
+    ['priority', 9],
+    ['title', 'a\u0000'],
+    ['completed', true],
+  ] as const) {
+    prototype[name] = polluted
+    try {
+      for (const patch of [{}, { priority: 2 }, Object.create(null)]) {
+        const expected = taskPatchSchema.safeParse(patch)
+        if (expected.success) expect(parseTaskPatch(patch)).toEqual(expected.data)
+        else expect(() => parseTaskPatch(patch)).toThrow(ValidationError)
       }
     } finally {
       delete prototype[name]
