@@ -3,7 +3,7 @@ import type * as OpenTelemetry from '@opentelemetry/api'
 /** The parts of `@opentelemetry/api` taskstore uses. */
 export type TelemetryApi = Pick<
   typeof OpenTelemetry,
-  'trace' | 'context' | 'metrics' | 'SpanKind' | 'SpanStatusCode' | 'createNoopMeter'
+  'trace' | 'context' | 'metrics' | 'SpanKind' | 'SpanStatusCode' | 'createNoopMeter' | 'ProxyTracerProvider'
 >
 
 // undefined: not asked for yet or still loading; null: not installed.

@@ -26,6 +26,21 @@ function tracerOf(api: TelemetryApi): Tracer {
   return tracer
 }
 
+let noopTracerProvider: TracerProvider | undefined
+
+/**
+ * False when no tracer provider is registered: the API's own provider
+ * then hands out spans that record nothing and carry no trace of their
+ * own, so a call need not make one. Anything it cannot tell apart (a
+ * provider from another copy of the API) counts as recording.
+ */
+function tracesSpans(api: TelemetryApi): boolean {
+  const provider = api.trace.getTracerProvider()
+  if (!(provider instanceof api.ProxyTracerProvider)) return true
+  noopTracerProvider ??= new api.ProxyTracerProvider().getDelegate()
+  return provider.getDelegate() !== noopTracerProvider
+}
+
 let noopHistogram: object | undefined
 
 /** The duration histogram of the meter provider registered now; `undefined` when none is. */
@@ -87,6 +102,7 @@ export function traceCalls<T extends object>(methods: T, attributes: () => Attri
       if (api === null) return method.apply(methods, args)
       // Only calls made while the API is still being imported wait for it.
       if (api === undefined) return loadTelemetryApi().then(() => call(args))
+      if (!tracesSpans(api)) return method.apply(methods, args)
       return inCallSpan(api, spanName, sharedAttributes(), () => method.apply(methods, args))
     }
     traced[name] = (...args: unknown[]) => call(args)
@@ -177,6 +193,8 @@ export class QueryTracer {
   start(sql: string): QueryObservation | undefined {
     const api = telemetryApi()
     if (!api) return undefined
+    const durations = durationsOf(api)
+    if (!durations && !tracesSpans(api)) return undefined
     let statement = this.#statements.get(sql)
     if (!statement) {
       statement = this.#describe(sql)
@@ -185,7 +203,6 @@ export class QueryTracer {
     const { summary } = statement
     let { attributes } = statement
     const span = tracerOf(api).startSpan(summary.summary, { kind: api.SpanKind.CLIENT, attributes })
-    const durations = durationsOf(api)
     // No tracer provider and no meter provider: nothing to end or record.
     if (!span.isRecording() && !durations) return undefined
     const started = performance.now()
