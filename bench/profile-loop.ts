@@ -83,6 +83,7 @@ async function main(): Promise<void> {
         const deadline = performance.now() + Number(values.seconds) * 1000
         gcMs = 0
         const cpuBefore = process.cpuUsage()
+        const threadBefore = mainThreadCpu()
         const started = performance.now()
         let done = 0
         await Promise.all(
@@ -95,8 +96,9 @@ async function main(): Promise<void> {
         )
         const elapsed = (performance.now() - started) / 1000
         const cpu = process.cpuUsage(cpuBefore)
+        const thread = mainThreadCpu(threadBefore)
         process.stdout.write(
-          `${client.padEnd(8)} ${values.op}: ${done} calls, ${(done / elapsed).toFixed(0)}/s, client CPU ${((cpu.user + cpu.system) / done).toFixed(1)} µs per call (user ${(cpu.user / done).toFixed(1)}, system ${(cpu.system / done).toFixed(1)}), GC ${((gcMs * 1000) / done).toFixed(1)} µs per call\n`,
+          `${client.padEnd(8)} ${values.op}: ${done} calls, ${(done / elapsed).toFixed(0)}/s, client CPU ${((cpu.user + cpu.system) / done).toFixed(1)} µs per call (user ${(cpu.user / done).toFixed(1)}, system ${(cpu.system / done).toFixed(1)}), GC ${((gcMs * 1000) / done).toFixed(1)} µs per call${thread === undefined ? '' : `, main thread ${(thread / done).toFixed(1)} µs`}\n`,
         )
       }
     }
@@ -105,6 +107,14 @@ async function main(): Promise<void> {
   } finally {
     await closeContext(context)
   }
+}
+
+// process.threadCpuUsage (Node 23.9+): the main thread's CPU alone, apart from GC and I/O helper threads
+function mainThreadCpu(before?: number): number | undefined {
+  const read = (process as { threadCpuUsage?: () => { user: number; system: number } }).threadCpuUsage
+  if (!read) return undefined
+  const { user, system } = read()
+  return user + system - (before ?? 0)
 }
 
 main().catch((error: unknown) => {
