@@ -2,13 +2,13 @@ import type { Kysely } from 'kysely'
 import pg from 'pg'
 import { withFastTimestamps } from '../src/db/timestamp-parser.js'
 import type { Database } from '../src/index.js'
-import { type BenchPlan, SCRATCH_TASKS, userIds } from './bench-config.js'
+import { type BenchPlan, readPlan, SCRATCH_TASKS, userIds } from './bench-config.js'
 import { closePeers, openPeers, preparePeers } from './peers/open-peers.js'
 import type { PeerClient, PeerOptions } from './peers/peer-client.js'
 import { quote } from './seed-dataset.js'
 import { type QueryTemplate, recordStatements, type Slots, toTemplate } from './sql-recorder.js'
 import { seededRandom } from './stats.js'
-import { createDatabase, createTaskStore, type TaskStore } from './subject.js'
+import { createDatabase, createTaskStore, migrateToLatest, type TaskStore } from './subject.js'
 
 const SAMPLE_USERS = 500
 const IDLE_TIMEOUT_MS = 120_000
@@ -116,6 +116,25 @@ export function openContext(plan: BenchPlan): BenchContext {
     admin,
     recordingDb,
     recordingStore: createTaskStore(recordingDb),
+  }
+}
+
+/**
+ * The set-up of the focused tools (profile-loop, call-phases): every client
+ * opened on the data set `npm run bench` seeded (the quick one with
+ * `quick`), the schema up to date, the pools warm, and the fixtures.
+ */
+export async function openSeededContext(quick = false): Promise<{ context: BenchContext; fixtures: Fixtures }> {
+  const read = readPlan(quick ? ['--quick'] : [], process.env)
+  if ('error' in read) throw new Error(read.error)
+  const context = openContext(read.plan)
+  try {
+    await migrateToLatest(context.db, { schema: context.schema })
+    await warmPools(context)
+    return { context, fixtures: await loadFixtures(context) }
+  } catch (error) {
+    await closeContext(context)
+    throw error
   }
 }
 

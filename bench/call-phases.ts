@@ -6,18 +6,10 @@
 // rows; every block opens fresh pools. Needs a dataset seeded by `npm run bench`.
 import { parseArgs } from 'node:util'
 import pg from 'pg'
-import { readPlan } from './bench-config.js'
-import {
-  captureTemplate,
-  closeContext,
-  loadFixtures,
-  openContext,
-  reconnectClients,
-  warmPools,
-} from './bench-context.js'
+import { captureTemplate, closeContext, openSeededContext, reconnectClients } from './bench-context.js'
 import { runTemplate, type Slots } from './sql-recorder.js'
 import { summarize } from './stats.js'
-import { migrateToLatest, type TaskStore } from './subject.js'
+import type { TaskStore } from './subject.js'
 
 const OPS: Record<string, { call: (store: TaskStore, slots: Slots) => Promise<unknown>; writes: boolean }> = {
   get: { call: (store, { userId, taskId }) => store.getTask(userId, taskId!), writes: false },
@@ -68,13 +60,8 @@ async function main(): Promise<void> {
   })
   const op = OPS[values.op]
   if (!op) throw new Error(`--op must be one of ${Object.keys(OPS).join(', ')}`)
-  const read = readPlan([], process.env)
-  if ('error' in read) throw new Error(read.error)
-  const context = openContext(read.plan)
+  const { context, fixtures } = await openSeededContext()
   try {
-    await migrateToLatest(context.db, { schema: context.schema })
-    await warmPools(context)
-    const fixtures = await loadFixtures(context)
     const rows = op.writes ? fixtures.scratchTasks : fixtures.tasks
     const slotsAt = (k: number) => rows[k % rows.length]!
     const template = await captureTemplate(context, op.call, slotsAt(0))

@@ -5,10 +5,9 @@ import { PerformanceObserver } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
 import { CompiledQuery, Kysely, PostgresDialect } from 'kysely'
 import pg from 'pg'
-import { readPlan } from './bench-config.js'
-import { captureTemplate, closeContext, loadFixtures, openContext, warmPools } from './bench-context.js'
+import { captureTemplate, closeContext, openSeededContext } from './bench-context.js'
 import { runTemplate, type Slots } from './sql-recorder.js'
-import { migrateToLatest, type TaskStore } from './subject.js'
+import type { TaskStore } from './subject.js'
 
 const OPS: Record<string, (store: TaskStore, slots: Slots) => Promise<unknown>> = {
   get: (store, { userId, taskId }) => store.getTask(userId, taskId!),
@@ -32,19 +31,14 @@ async function main(): Promise<void> {
   })
   const op = OPS[values.op]
   if (!op) throw new Error(`--op must be one of ${Object.keys(OPS).join(', ')}`)
-  const read = readPlan(values.quick ? ['--quick'] : [], process.env)
-  if ('error' in read) throw new Error(read.error)
-  const context = openContext(read.plan)
+  const { context, fixtures } = await openSeededContext(values.quick)
   try {
-    await migrateToLatest(context.db, { schema: context.schema })
-    await warmPools(context)
-    const fixtures = await loadFixtures(context)
     const template = await captureTemplate(context, op, fixtures.tasks[0]!)
     // Between raw pg and the store: Kysely alone on its own pg pool, and the
     // database createDatabase returns, each running the recorded SQL precompiled.
     const bare = new Kysely<any>({
       dialect: new PostgresDialect({
-        pool: new pg.Pool({ connectionString: read.plan.connectionString, max: read.plan.poolMax }),
+        pool: new pg.Pool({ connectionString: context.plan.connectionString, max: context.plan.poolMax }),
       }),
     })
     const only = template.statements[0]!
