@@ -1,5 +1,8 @@
 /** An integer number within `min`…`max`, as the schemas' `int().min().max()` accept. */
-export function isIntegerIn(value: unknown, { min, max }: { readonly min: number; readonly max: number }): boolean {
+export function isIntegerIn(
+  value: unknown,
+  { min, max }: { readonly min: number; readonly max: number },
+): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max
 }
 

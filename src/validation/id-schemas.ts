@@ -1,16 +1,19 @@
 import { z } from 'zod'
+import { isIntegerIn } from './hand-checks.js'
 import { parseArgument } from './parse-input.js'
 import { boundedText, isBoundedText } from './text-rules.js'
 
 /** Largest value of a Postgres `integer`. */
 export const MAX_INTEGER = 2_147_483_647
 
+const TASK_ID = { min: 1, max: MAX_INTEGER } as const
+
 /** A task id: an integer in 1…2147483647. */
 export const taskIdSchema = z
   .number({ error: 'must be a number' })
   .int({ error: 'must be an integer' })
-  .min(1, { error: 'must be at least 1' })
-  .max(MAX_INTEGER, { error: `must be at most ${MAX_INTEGER}` })
+  .min(TASK_ID.min, { error: `must be at least ${TASK_ID.min}` })
+  .max(TASK_ID.max, { error: `must be at most ${TASK_ID.max}` })
 
 const USER_ID_LENGTH = { min: 1, max: 36 } as const
 
@@ -23,7 +26,7 @@ export const userIdSchema = boundedText(USER_ID_LENGTH.min, USER_ID_LENGTH.max)
  * at the path `[name]`.
  */
 export function parseTaskId(value: unknown, name: string): number {
-  if (typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= MAX_INTEGER) return value
+  if (isIntegerIn(value, TASK_ID)) return value
   return parseArgument(taskIdSchema, value, name)
 }
 
