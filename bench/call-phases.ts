@@ -1,9 +1,9 @@
 // Where one store call's time goes, against raw pg sending the same prepared statement with the same timestamp parser:
-//   npx tsx bench/call-phases.ts [--op update] [--blocks 10]
+//   npx tsx bench/call-phases.ts [--op update] [--blocks 10] [--quick]
 // Each call is split at the moment node-postgres is handed the statement and the moment its answer comes back:
 // before (validation, the store's own code, the pool checkout), the round trip (the driver's write, the server,
 // the driver's parsing of the answer) and after (back to the caller). Calls alternate in turns of 20 on the same
-// rows; every block opens fresh pools. Needs a dataset seeded by `npm run bench`.
+// rows; every block opens fresh pools. Needs a dataset seeded by `npm run bench` (with `--quick`, by `npm run bench -- --quick`).
 import { parseArgs } from 'node:util'
 import pg from 'pg'
 import { captureTemplate, closeContext, openSeededContext, reconnectClients } from './bench-context.js'
@@ -56,11 +56,15 @@ function timeDriverCalls(): void {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { op: { type: 'string', default: 'update' }, blocks: { type: 'string', default: '10' } },
+    options: {
+      op: { type: 'string', default: 'update' },
+      blocks: { type: 'string', default: '10' },
+      quick: { type: 'boolean', default: false },
+    },
   })
   const op = OPS[values.op]
   if (!op) throw new Error(`--op must be one of ${Object.keys(OPS).join(', ')}`)
-  const { context, fixtures } = await openSeededContext()
+  const { context, fixtures } = await openSeededContext(values.quick)
   try {
     const rows = op.writes ? fixtures.scratchTasks : fixtures.tasks
     const slotsAt = (k: number) => rows[k % rows.length]!

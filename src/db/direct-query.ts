@@ -47,8 +47,16 @@ export interface DirectQuerySettings {
   readonly prepare?: boolean
 }
 
-/** How one attempt ended: rows, or a failure to get a connection (nothing was sent, so it may be retried). */
-type Attempt<Row> = { readonly result: DriverResult<Row> } | { readonly connectError: unknown }
+/**
+ * How one attempt ended: rows; a failure to get a connection (nothing was
+ * sent, so it may be retried); or a prepared statement the server refused
+ * before running it (see `preparedStatementRefusal`), which may go again
+ * unnamed.
+ */
+type Attempt<Row> =
+  | { readonly result: DriverResult<Row> }
+  | { readonly connectError: unknown }
+  | { readonly refusal: 'session' | 'shape' }
 
 /**
  * The stores' path to the database outside transactions, shaped like the
@@ -87,51 +95,38 @@ export function createDirectQuery({
     }
   }
 
-  // A prepared statement, sent unnamed when the server refused its name before running it.
-  const attemptPrepared = async <Row>(
-    ready: GuardedPool,
-    sql: string,
-    parameters: readonly unknown[],
-    name: string,
-    arrays: boolean,
-  ): Promise<Attempt<Row>> => {
-    try {
-      return await attemptOnce<Row>(ready, lifecycle, sql, parameters, name, arrays)
-    } catch (error) {
-      const refusal = preparedStatementRefusal(error)
-      if (refusal === undefined) throw error
-      // A connection whose server session lost or gained statements behind the driver's back is a shared one
-      // (a transaction pooler): prepare nothing more.
-      if (refusal === 'session') names = undefined
-      return attemptOnce<Row>(ready, lifecycle, sql, parameters, undefined, arrays)
-    }
-  }
-
   return async <Row>(
     sql: string,
     parameters: readonly unknown[],
     statement?: StatementKind,
   ): Promise<QueryResult<Row>> => {
     const started = report ? performance.now() : 0
-    const name = statement?.preparable ? names?.of(sql) : undefined
+    let name = statement?.preparable ? names?.of(sql) : undefined
     const arrays = statement?.rows !== undefined
     try {
       if (lifecycle.closed) throw closedDatabaseError()
       if (!pool) opening ??= open()
       const ready = pool ?? (await opening!)
-      for (let attempt = 1; ; attempt++) {
-        const outcome = await (name === undefined
-          ? attemptOnce<Row>(ready, lifecycle, sql, parameters, undefined, arrays)
-          : attemptPrepared<Row>(ready, sql, parameters, name, arrays))
+      for (let attempt = 1; ; ) {
+        const outcome = await attemptOnce<Row>(ready, lifecycle, sql, parameters, name, arrays)
         if ('result' in outcome) {
           report?.(sql, parameters, performance.now() - started)
           const { command, rowCount } = outcome.result
           const rows = statement?.rows ? readRows<Row>(outcome.result, statement.rows) : outcome.result.rows
           return AFFECTS_ROWS.has(command) && rowCount != null ? { rows, numAffectedRows: BigInt(rowCount) } : { rows }
         }
+        if ('refusal' in outcome) {
+          // A connection whose server session lost or gained statements behind the driver's back is a shared one
+          // (a transaction pooler): prepare nothing more.
+          if (outcome.refusal === 'session') names = undefined
+          // The statement did not run: this attempt goes again, unnamed.
+          name = undefined
+          continue
+        }
         const error = translateError(outcome.connectError, { at: 'pool-connect' })
         if (attempt >= retry.attempts || !isTransientConnectionFailure(error) || lifecycle.closed) throw error
         await new Promise((resolve) => setTimeout(resolve, backoffDelay(attempt, retry)))
+        attempt++
       }
     } catch (error) {
       report?.(sql, parameters, performance.now() - started, error)
@@ -229,13 +224,16 @@ function attemptOnce<Row>(
       const query = queryConfig(sql, name, arrays)
       client.query<Row>(query, parameters, (error, result) => {
         leave()
+        if (!error) {
+          client.release()
+          return resolve({ result })
+        }
         // destroy the client when the error ended its session, or showed that a statement the driver prepared
         // there cannot be used; otherwise it goes back for reuse
-        const discard =
-          error && (endsSession(error) || (name !== undefined && preparedStatementRefusal(error) !== undefined))
-        client.release(discard ? error : undefined)
-        if (error) reject(error)
-        else resolve({ result })
+        const refusal = name === undefined ? undefined : preparedStatementRefusal(error)
+        client.release(endsSession(error) || refusal !== undefined ? error : undefined)
+        if (refusal === undefined) reject(error)
+        else resolve({ refusal })
       })
     })
   })
