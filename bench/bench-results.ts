@@ -1,6 +1,6 @@
 import type { DatasetSpec } from './bench-config.js'
 import type { CountResult } from './count-suite.js'
-import type { MachineInfo, PostgresInfo } from './environment-info.js'
+import type { MachineInfo, PostgresInfo, SpeedReference } from './environment-info.js'
 import type { OpResult } from './latency-suite.js'
 import type { ScalingPoint } from './scaling-suite.js'
 import { geometricMean } from './stats.js'
@@ -22,6 +22,8 @@ export interface BenchResults {
   /** Load averages when the run ended; compare with machine.loadAverage. */
   readonly loadAverageAtEnd: readonly number[]
   readonly machine: MachineInfo
+  /** Absent in results written before it was measured. */
+  readonly speed?: SpeedReference
   readonly postgres: PostgresInfo
   readonly dataset: DatasetSpec & {
     readonly tasks: number

@@ -2,7 +2,7 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { readPlan } from './bench-config.js'
 import { closeContext, loadFixtures, openContext, warmPools } from './bench-context.js'
-import { describeMachine } from './environment-info.js'
+import { describeMachine, measureSpeed, speedLine } from './environment-info.js'
 import { LISTING_P95_TARGET_US, type ListingResult, runListingMatrix } from './listing-matrix.js'
 import { ensureDataset } from './seed-dataset.js'
 import { runWriteCost, WRITE_RATIO_TARGET, type WriteCostResult } from './write-cost.js'
@@ -37,6 +37,8 @@ async function main(): Promise<number> {
     log(
       `${dataset.reused ? 'Reusing' : 'Seeded'} ${dataset.tasks.toLocaleString('en-US')} tasks in ${plan.dataset.schema}.`,
     )
+    const speed = await measureSpeed(context.admin)
+    log(speedLine(speed))
     await warmPools(context)
     const fixtures = await loadFixtures(context)
     const heaviest = fixtures.heavy.at(-1)!
@@ -58,6 +60,7 @@ async function main(): Promise<number> {
       mode: plan.mode,
       startedAt: new Date().toISOString(),
       machine: describeMachine(),
+      speed,
       user: heaviest,
       listings,
       writes,

@@ -4,7 +4,7 @@ import { readPlan } from './bench-config.js'
 import { closeContext, connectPeers, loadFixtures, openContext, warmPools } from './bench-context.js'
 import { type BenchResults, checkTargets, geomeanOf } from './bench-results.js'
 import { runCountSuite } from './count-suite.js'
-import { describeMachine, describePostgres } from './environment-info.js'
+import { describeMachine, describePostgres, measureSpeed, speedLine } from './environment-info.js'
 import { runLatencySuite, walkDeepCursors } from './latency-suite.js'
 import { runScalingSuite } from './scaling-suite.js'
 import { ensureDataset } from './seed-dataset.js'
@@ -36,6 +36,8 @@ async function main(): Promise<number> {
       )
     }
     const postgres = await describePostgres(context.admin)
+    const speed = await measureSpeed(context.admin)
+    log(speedLine(speed))
     const dataset = await ensureDataset(context.admin, context.db, plan.dataset, plan.reseed)
     log(
       dataset.reused
@@ -73,6 +75,7 @@ async function main(): Promise<number> {
       durationSeconds: Math.round((performance.now() - started) / 1000),
       loadAverageAtEnd: describeMachine().loadAverage,
       machine,
+      speed,
       postgres,
       dataset: { ...plan.dataset, ...dataset },
       ...measured,

@@ -1,4 +1,5 @@
 import type { BenchResults } from './bench-results.js'
+import { speedLine } from './environment-info.js'
 import type { OpResult } from './latency-suite.js'
 import type { ScalingPoint } from './scaling-suite.js'
 import { geometricMean, type LatencySummary } from './stats.js'
@@ -68,6 +69,7 @@ export function formatReport(results: BenchResults): string {
     `taskstore benchmark (${results.mode}) — ${dataset.tasks.toLocaleString('en-US')} tasks, ${dataset.users.toLocaleString('en-US')} users in ${dataset.schema}`,
     `${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.os}, Node ${machine.node}`,
     `load average ${machine.loadAverage.join(' / ')} at the start, ${results.loadAverageAtEnd.join(' / ')} at the end`,
+    ...(results.speed ? [speedLine(results.speed)] : []),
     `${postgres.version.split(' on ')[0]}`,
     '',
     'Latency per call (µs), taskstore vs raw pg sending the same SQL, interleaved rounds',
