@@ -29,16 +29,16 @@ echo "check-package: packed $(basename "$tarball") ($(tar tzf "$tarball" | wc -l
 # publint: exports map, types-first conditions, files present in the tarball.
 "$bin/publint" run "$tarball" --strict
 
-# attw on the tarball with the node16 profile: node16 from ESM and from CJS,
-# and bundler resolution. It leaves out node10 (TypeScript's legacy
-# moduleResolution "node"), which cannot see subpath exports such as
-# taskstore/testing; hosts need moduleResolution node16, nodenext or bundler.
+# attw on the tarball, every resolution: node10 (TypeScript's legacy
+# moduleResolution "node", which reads typesVersions for taskstore/testing
+# since it cannot see subpath exports), node16 from ESM and from CJS, and
+# bundler.
 # The CommonJS build is real, but it requires kysely, which is ESM-only, so
 # require('taskstore') works at run time only where Node can require ES
 # modules (22.12 and later), which is what package.json's engines field says
 # and what the engine-strict install below enforces. attw checks
 # types, not that: the consumer test below runs require('taskstore') for real.
-"$bin/attw" "$tarball" --profile node16 --no-emoji --no-color
+"$bin/attw" "$tarball" --no-emoji --no-color
 
 # A throwaway host project: install the tarball (and pg-mem for the testing
 # helper) from the registry like any user would, then use it.
