@@ -1,15 +1,10 @@
 import { metrics, SpanKind, trace } from '@opentelemetry/api'
-import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics'
+import { MeterProvider } from '@opentelemetry/sdk-metrics'
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace'
 import { afterEach, expect, test } from 'vitest'
 import { createTaskStore, createUserStore } from '../../src/index.js'
 import { createMemoryDatabase } from '../../src/testing/index.js'
-
-/** A reader the test collects from when it wants, instead of on a timer. */
-class CollectingReader extends MetricReader {
-  protected override async onShutdown(): Promise<void> {}
-  protected override async onForceFlush(): Promise<void> {}
-}
+import { CollectingReader, collectDurations } from '../support/metrics.js'
 
 afterEach(() => {
   trace.disable()
@@ -53,11 +48,7 @@ test('with a meter provider and no tracer provider, query durations are still re
     metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }))
     const users = createUserStore(db)
     await users.createUser({ email: 'metered@example.com' })
-    const { resourceMetrics } = await reader.collect()
-    const duration = resourceMetrics.scopeMetrics
-      .filter((scope) => scope.scope.name === 'taskstore')
-      .flatMap((scope) => scope.metrics)
-      .find((metric) => metric.descriptor.name === 'db.client.operation.duration')
+    const duration = await collectDurations(reader)
     const inserts = duration?.dataPoints.filter((point) => point.attributes['db.operation.name'] === 'INSERT') ?? []
     expect(inserts.length).toBeGreaterThan(0)
   } finally {

@@ -1,6 +1,6 @@
 import { metrics, context as otelContext, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api'
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
-import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics'
+import { MeterProvider } from '@opentelemetry/sdk-metrics'
 import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace'
 import { type Kysely, sql } from 'kysely'
 import { afterAll, beforeAll, expect, test } from 'vitest'
@@ -8,12 +8,7 @@ import { createTaskStore, createUserStore, migrateToLatest, type TaskQuery } fro
 import { runMigrations } from '../../src/migrator.js'
 import { describeEachBackend, uniqueSchema } from '../support/backends.js'
 import { expectCode, TEST_SCRYPT } from '../support/fixtures.js'
-
-/** A reader the test collects from when it wants, instead of on a timer. */
-class CollectingReader extends MetricReader {
-  protected override async onShutdown(): Promise<void> {}
-  protected override async onForceFlush(): Promise<void> {}
-}
+import { CollectingReader, collectDurations } from '../support/metrics.js'
 
 const spans = new InMemorySpanExporter()
 const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter: spans })] })
@@ -134,11 +129,8 @@ describeEachBackend('tracing', (context) => {
     expect(query!.attributes['error.type']).toBe('ConflictError')
     // pg-mem raises no SQLSTATE for a unique violation
     if (backend !== 'memory') expect(query!.attributes['db.response.status_code']).toBe('23505')
-    const { resourceMetrics } = await reader.collect()
-    const failedPoints = resourceMetrics.scopeMetrics
-      .flatMap((scope) => scope.metrics)
-      .filter((metric) => metric.descriptor.name === 'db.client.operation.duration')
-      .flatMap((metric) => metric.dataPoints.map((point) => point.attributes))
+    const failedPoints = ((await collectDurations(reader))?.dataPoints ?? [])
+      .map((point) => point.attributes)
       .filter((attributes) => attributes['error.type'] === 'ConflictError')
     expect(failedPoints.length).toBeGreaterThan(0)
     if (backend !== 'memory') expect(failedPoints[0]!['db.response.status_code']).toBe('23505')
@@ -193,11 +185,7 @@ describeEachBackend('tracing', (context) => {
   test('query durations are recorded in the db.client.operation.duration histogram, in seconds', async () => {
     const { users } = stores()
     await users.createUser({ email: 'metric@example.com' })
-    const { resourceMetrics } = await reader.collect()
-    const duration = resourceMetrics.scopeMetrics
-      .filter((scope) => scope.scope.name === 'taskstore')
-      .flatMap((scope) => scope.metrics)
-      .find((metric) => metric.descriptor.name === 'db.client.operation.duration')
+    const duration = await collectDurations(reader)
     expect(duration?.descriptor.unit).toBe('s')
     const inserts = duration!.dataPoints.filter(
       (point) =>
