@@ -1,3 +1,4 @@
+import { balancedOrder } from './balanced-order.js'
 import type { BenchPlan } from './bench-config.js'
 import { timeUs } from './stats.js'
 
@@ -31,7 +32,8 @@ async function warmUp(contender: Contender): Promise<number> {
 
 /**
  * Times contenders in interleaved turns of {@link CHUNK} calls — A B, B A,
- * A B … (rotated when there are more than two) — so noise on the machine
+ * A B … (in balanced orders when there are more than two: each follows
+ * every other equally often, see `balanced-order.ts`) — so noise on the machine
  * lands on all of them alike. Every contender runs the same number of calls
  * per round, sized from a warm-up so a round of the slowest takes about
  * `plan.roundTargetMs`; `prepare` runs for each before the round.
@@ -67,9 +69,7 @@ export async function measureInterleaved(
     for (const contender of contenders) await contender.prepare?.(iterations)
     const base = round * iterations
     for (let first = 0, turn = 0; first < iterations; first += CHUNK, turn++) {
-      const shift = (turn + round) % contenders.length
-      for (let k = 0; k < contenders.length; k++) {
-        const which = (k + shift) % contenders.length
+      for (const which of balancedOrder(contenders.length, turn + round)) {
         const contender = contenders[which]!
         for (let position = first; position < Math.min(iterations, first + CHUNK); position++) {
           samples[which]!.push(await timeUs(() => contender.run(base + position, position)))

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely'
 import type pg from 'pg'
 import type { Database } from '../src/index.js'
+import { balancedOrder } from './balanced-order.js'
 import {
   type BenchContext,
   captureTemplate,
@@ -81,12 +82,12 @@ interface LoadRun {
 type Executor = (op: MixOp, slots: Slots) => Promise<number | undefined>
 
 /** A client under load, opened afresh (new pool) for every segment. */
-interface LoadClient {
+export interface LoadClient {
   readonly name: string
   open(): Promise<{ readonly execute: Executor; close(): Promise<void> }>
 }
 
-function storeClient(db: Kysely<Database>) {
+export function storeClient(db: Kysely<Database>) {
   return { execute: clientExecutor(createTaskStore(db)), close: () => db.destroy() }
 }
 
@@ -94,7 +95,7 @@ function rawClient(pool: pg.Pool, templates: Readonly<Record<MixOp, QueryTemplat
   return { execute: rawExecutor(pool, templates, sending), close: () => pool.end() }
 }
 
-function peerClient(peer: PeerClient) {
+export function peerClient(peer: PeerClient) {
   return { execute: clientExecutor(peer), close: () => peer.close() }
 }
 
@@ -169,15 +170,75 @@ async function runLoad(
   return { ops, elapsedMs: performance.now() - started, samplesUs, createdIds, errors }
 }
 
+/** What one client did under the mixed load, over all its segments. */
+export interface LoadTotal {
+  ops: number
+  ms: number
+  readonly samples: number[]
+  errors: number
+}
+
+/**
+ * Runs the mixed load for each of `sides` in segments of
+ * `plan.throughputSegmentMs`, `plan.throughputRounds` per client, in
+ * balanced orders with the same random choices for every client. Every
+ * segment runs on a fresh pool, warmed untimed and closed afterwards, so
+ * only one client's connections are open at a time. Tasks created under
+ * load are deleted afterwards.
+ */
+export async function measureMixedLoad(
+  context: BenchContext,
+  fixtures: Fixtures,
+  sides: readonly LoadClient[],
+): Promise<Record<string, LoadTotal>> {
+  const { plan } = context
+  const totals: Record<string, LoadTotal> = Object.fromEntries(
+    sides.map((side) => [side.name, { ops: 0, ms: 0, samples: [] as number[], errors: 0 }]),
+  )
+  const created: number[] = []
+  /** Runs the load on fresh pools, warmed untimed first; returns the timed run. */
+  const segment = async (side: LoadClient, warmUpMs: number, durationMs: number, seed: number) => {
+    const client = await side.open()
+    try {
+      const warm = await runLoad(plan.throughputWorkers, warmUpMs, 999, fixtures, client.execute)
+      created.push(...warm.createdIds)
+      const run = await runLoad(plan.throughputWorkers, durationMs, seed, fixtures, client.execute)
+      created.push(...run.createdIds)
+      return run
+    } finally {
+      await client.close()
+    }
+  }
+  try {
+    for (const side of sides) await segment(side, WARM_UP_MS, 0, 999)
+    for (let round = 0; round < plan.throughputRounds; round++) {
+      // each client takes each place, and follows each other client, equally often
+      const order = balancedOrder(sides.length, round).map((k) => sides[k]!)
+      for (const side of order) {
+        const run = await segment(side, SEGMENT_WARM_UP_MS, plan.throughputSegmentMs, round + 1)
+        const total = totals[side.name]!
+        total.ops += run.ops
+        total.ms += run.elapsedMs
+        total.errors += run.errors
+        for (const sample of run.samplesUs) total.samples.push(sample)
+      }
+    }
+  } finally {
+    // By title as well: the recorded call that captured the create template made one too.
+    await context.admin.query(`delete from ${quote(context.schema)}.tasks where id = any($1) or title = $2`, [
+      created,
+      TASK_INPUT.title,
+    ])
+  }
+  return totals
+}
+
 /**
  * 32 workers share a pool of 10 and run the mix (70 % list, 10 % get, 10 %
  * toggle, 5 % create, 5 % update) for a fixed time, taskstore, raw `pg`
  * (unnamed with the driver's timestamp parser, and with taskstore's parser
- * preparing what taskstore prepares) and the peers
- * in rotating segments with the same random choices. Every segment runs on
- * a fresh pool, warmed untimed and closed afterwards, so only one client's
- * connections are open at a time. Tasks created under load are deleted
- * afterwards.
+ * preparing what taskstore prepares) and the peers, through
+ * {@link measureMixedLoad}.
  */
 export async function runThroughputSuite(context: BenchContext, fixtures: Fixtures): Promise<ThroughputResult> {
   const { plan } = context
@@ -217,44 +278,7 @@ export async function runThroughputSuite(context: BenchContext, fixtures: Fixtur
       open: async () => peerClient(await openPeer(name, peerOptions(plan))),
     })),
   ]
-  const totals: Record<string, { ops: number; ms: number; samples: number[]; errors: number }> = Object.fromEntries(
-    sides.map((side) => [side.name, { ops: 0, ms: 0, samples: [] as number[], errors: 0 }]),
-  )
-  const created: number[] = []
-  /** Runs the load on fresh pools, warmed untimed first; returns the timed run. */
-  const segment = async (side: LoadClient, warmUpMs: number, durationMs: number, seed: number) => {
-    const client = await side.open()
-    try {
-      const warm = await runLoad(plan.throughputWorkers, warmUpMs, 999, fixtures, client.execute)
-      created.push(...warm.createdIds)
-      const run = await runLoad(plan.throughputWorkers, durationMs, seed, fixtures, client.execute)
-      created.push(...run.createdIds)
-      return run
-    } finally {
-      await client.close()
-    }
-  }
-  try {
-    for (const side of sides) await segment(side, WARM_UP_MS, 0, 999)
-    for (let round = 0; round < plan.throughputRounds; round++) {
-      // each client takes each place in the order equally often
-      const order = sides.map((_, k) => sides[(k + round) % sides.length]!)
-      for (const side of order) {
-        const run = await segment(side, SEGMENT_WARM_UP_MS, plan.throughputSegmentMs, round + 1)
-        const total = totals[side.name]!
-        total.ops += run.ops
-        total.ms += run.elapsedMs
-        total.errors += run.errors
-        for (const sample of run.samplesUs) total.samples.push(sample)
-      }
-    }
-  } finally {
-    // By title as well: the recorded call that captured the create template made one too.
-    await context.admin.query(`delete from ${quote(context.schema)}.tasks where id = any($1) or title = $2`, [
-      created,
-      TASK_INPUT.title,
-    ])
-  }
+  const totals = await measureMixedLoad(context, fixtures, sides)
   const opsPerSec = (side: string) => totals[side]!.ops / (totals[side]!.ms / 1000)
   const underLoad = (side: string) => ({
     opsPerSec: opsPerSec(side),
