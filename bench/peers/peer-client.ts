@@ -70,6 +70,12 @@ export interface PeerOptions {
   readonly poolMax: number
   readonly idleTimeoutMillis: number
   readonly connectionTimeoutMillis: number
+  /**
+   * postgres.js only: `false` sends a connection's next statement only once
+   * the last has answered, as `pg` does (`max_pipeline: 0`). By default
+   * postgres.js sends it at once on a busy connection when every one is busy.
+   */
+  readonly pipeline?: boolean
 }
 
 /** Page size, as taskstore's default. */

@@ -17,6 +17,7 @@ export function openPostgresJsPeer(options: PeerOptions): PeerClient {
     idle_timeout: options.idleTimeoutMillis / 1000,
     connect_timeout: options.connectionTimeoutMillis / 1000,
     onnotice: () => {},
+    ...(options.pipeline === false && { max_pipeline: 0 }),
   })
   const tasks = sql(`${options.schema}.tasks`)
   const columns = sql`id, user_id as "userId", title, description, completed, completed_at as "completedAt",
