@@ -4,17 +4,16 @@
 //   npx tsx bench/pipelining.ts [--quick]
 // Needs a dataset seeded by `npm run bench` (add --quick for the small one) and a built package.
 import { readPlan } from './bench-config.js'
-import { closeContext, loadFixtures, openContext, openStoreDatabase, peerOptions, warmPools } from './bench-context.js'
+import { closeContext, loadFixtures, openContext, openStoreDatabase, peerOptions } from './bench-context.js'
 import { openPeer } from './peers/open-peers.js'
 import { summarize } from './stats.js'
-import { type LoadClient, measureMixedLoad, peerClient, storeClient } from './throughput-suite.js'
+import { type LoadClient, measureMixedLoad, opsPerSecond, peerClient, storeClient } from './throughput-suite.js'
 
 async function main(): Promise<void> {
   const read = readPlan(process.argv.slice(2), process.env)
   if ('error' in read) throw new Error(read.error)
   const context = openContext(read.plan)
   try {
-    await warmPools(context)
     const fixtures = await loadFixtures(context)
     const options = peerOptions(context.plan)
     const sides: LoadClient[] = [
@@ -26,7 +25,7 @@ async function main(): Promise<void> {
       },
     ]
     const totals = await measureMixedLoad(context, fixtures, sides)
-    const opsPerSec = (name: string) => totals[name]!.ops / (totals[name]!.ms / 1000)
+    const opsPerSec = (name: string) => opsPerSecond(totals[name]!)
     const seconds = (context.plan.throughputRounds * context.plan.throughputSegmentMs) / 1000
     process.stdout.write(
       `${context.plan.throughputWorkers} workers, pool max ${context.plan.poolMax}, ${seconds} s per client\n`,

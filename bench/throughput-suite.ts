@@ -178,6 +178,11 @@ export interface LoadTotal {
   errors: number
 }
 
+/** A client's ops per second over all its segments. */
+export function opsPerSecond(total: LoadTotal): number {
+  return total.ops / (total.ms / 1000)
+}
+
 /**
  * Runs the mixed load for each of `sides` in segments of
  * `plan.throughputSegmentMs`, `plan.throughputRounds` per client, in
@@ -279,7 +284,7 @@ export async function runThroughputSuite(context: BenchContext, fixtures: Fixtur
     })),
   ]
   const totals = await measureMixedLoad(context, fixtures, sides)
-  const opsPerSec = (side: string) => totals[side]!.ops / (totals[side]!.ms / 1000)
+  const opsPerSec = (side: string) => opsPerSecond(totals[side]!)
   const underLoad = (side: string) => ({
     opsPerSec: opsPerSec(side),
     ratio: opsPerSec(side) / opsPerSec('raw'),
